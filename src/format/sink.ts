@@ -1,0 +1,49 @@
+/**
+ * A growable byte buffer that formatters write into directly, so a batch of lines becomes one
+ * Buffer (one write syscall) without intermediate strings.
+ */
+export class ByteSink {
+  buffer: Buffer;
+  length = 0;
+
+  constructor(initialCapacity = 64 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  /** Makes room for `bytes` more bytes; returns the offset to write at. */
+  reserve(bytes: number): number {
+    const needed = this.length + bytes;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    return this.length;
+  }
+
+  writeBytes(src: Uint8Array, start = 0, end = src.length): void {
+    const at = this.reserve(end - start);
+    this.buffer.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+    this.length = at + end - start;
+  }
+
+  writeByte(byte: number): void {
+    const at = this.reserve(1);
+    this.buffer[at] = byte;
+    this.length = at + 1;
+  }
+
+  writeString(text: string): void {
+    const at = this.reserve(text.length * 3);
+    this.length = at + this.buffer.write(text, at, "utf8");
+  }
+
+  /** The bytes written so far, as a view; valid until the next write or {@link reset}. */
+  view(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+}

@@ -1,0 +1,21 @@
+// The only public entry point. Everything a user may import is listed here explicitly.
+
+export {
+  type BackpressurePolicy,
+  DEFAULT_FORMAT,
+  LoggerConfig,
+  type LoggerConfigOptions,
+} from "./config.js";
+export {
+  AddressInUseError,
+  ClosedError,
+  HandlerError,
+  InvalidConfigError,
+  LogmuxError,
+  ProtocolError,
+} from "./errors.js";
+export { FORMAT_KEYS, LinePattern } from "./format/pattern.js";
+export { BaseLogHandler, type BaseLogHandlerOptions, type HandlerContext } from "./handlers/base.js";
+export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
+export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
+export type { LogRecord } from "./record.js";

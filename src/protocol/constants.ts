@@ -1,0 +1,47 @@
+/**
+ * Wire constants. docs/protocol.md is the normative description; keep the two in step.
+ * All multi-byte integers are little-endian: every platform Node ships on is little-endian, so the
+ * encoder writes them with no byte swapping.
+ */
+
+/** Bumped on any incompatible change; a master refuses a HELLO carrying another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** "LMUX": lets the master reject a stranger speaking some other protocol on its first frame. */
+export const MAGIC = 0x58554d4c;
+
+/** u32 body length + u8 type. */
+export const FRAME_HEADER_BYTES = 5;
+
+export const MessageType = {
+  // worker (or status client) -> master
+  HELLO: 0x01,
+  BATCH: 0x02,
+  HEARTBEAT: 0x03,
+  SHUTDOWN: 0x04,
+  DROPS: 0x05,
+  STATUS_QUERY: 0x06,
+  // master -> worker (or status client)
+  WELCOME: 0x81,
+  ACK: 0x82,
+  STATUS: 0x83,
+  GOODBYE: 0x84,
+  ERROR: 0x85,
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** BATCH body: u8 type, u64 seq, u32 record count. */
+export const BATCH_HEADER_BYTES = FRAME_HEADER_BYTES + 8 + 4;
+
+/** Record prefix: u64 timestamp ns, u8 level|flags, u32 message length. */
+export const RECORD_HEADER_BYTES = 13;
+
+/** Set in a record's level byte when a u32 length and an attachment follow the message. */
+export const RECORD_FLAG_DATA = 0x80;
+export const RECORD_LEVEL_MASK = 0x07;
+
+/** Worker names longer than this are cut by the worker and refused by the master. */
+export const MAX_NAME_BYTES = 256;
+
+/** HELLO body after the type byte: magic, version, flags, pid, instance id, heartbeat ms, name length. */
+export const HELLO_FIXED_BYTES = 4 + 2 + 2 + 4 + 8 + 4 + 2;

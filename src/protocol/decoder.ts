@@ -1,0 +1,245 @@
+import { readNsAsMs } from "../clock.js";
+import { ProtocolError } from "../errors.js";
+import {
+  BATCH_HEADER_BYTES,
+  FRAME_HEADER_BYTES,
+  HELLO_FIXED_BYTES,
+  MAGIC,
+  MAX_NAME_BYTES,
+  MessageType,
+  PROTOCOL_VERSION,
+  RECORD_FLAG_DATA,
+  RECORD_HEADER_BYTES,
+  RECORD_LEVEL_MASK,
+} from "./constants.js";
+import { RecordBatch, type RecordSource } from "./record-batch.js";
+import { readU64 } from "./u64.js";
+
+const LENGTH_BYTES = 4;
+const MAX_LEVEL_VALUE = 5;
+/** Bits of the level byte that version 1 defines; any other bit set is a protocol error. */
+const KNOWN_LEVEL_BITS = RECORD_FLAG_DATA | RECORD_LEVEL_MASK;
+
+/**
+ * Splits a byte stream into frames. Every length is checked against `maxFrameBytes` before anything
+ * is allocated for it, so a 4 GiB length field costs nothing but the error. A frame that arrives
+ * whole inside one chunk is handed on as a view of that chunk (no copy); a frame split across chunks
+ * is assembled once into a buffer of exactly its size.
+ *
+ * `onFrame` receives the whole frame, header included: offset 4 holds the type.
+ * After the first error the reader refuses all further input.
+ */
+export class FrameReader {
+  readonly #maxFrameBytes: number;
+  readonly #onFrame: (frame: Buffer) => void;
+  readonly #header = Buffer.allocUnsafe(LENGTH_BYTES);
+  #headerBytes = 0;
+  #partial: Buffer | null = null;
+  #partialBytes = 0;
+  #failed = false;
+
+  constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void) {
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#onFrame = onFrame;
+  }
+
+  /** Bytes held for a frame not yet complete (what a slow sender costs us). */
+  get bufferedBytes(): number {
+    return this.#partialBytes + this.#headerBytes;
+  }
+
+  /** Throws {@link ProtocolError} on a bad length; errors thrown by `onFrame` propagate too. */
+  push(chunk: Buffer): void {
+    if (this.#failed) throw new ProtocolError("input after a protocol error");
+    try {
+      this.#push(chunk);
+    } catch (error) {
+      this.#failed = true;
+      this.#partial = null;
+      throw error;
+    }
+  }
+
+  #push(chunk: Buffer): void {
+    const length = chunk.length;
+    let pos = 0;
+    while (pos < length) {
+      const partial = this.#partial;
+      if (partial !== null) {
+        const take = Math.min(partial.length - this.#partialBytes, length - pos);
+        chunk.copy(partial, this.#partialBytes, pos, pos + take);
+        this.#partialBytes += take;
+        pos += take;
+        if (this.#partialBytes === partial.length) {
+          this.#partial = null;
+          this.#partialBytes = 0;
+          this.#onFrame(partial);
+        }
+        continue;
+      }
+      if (this.#headerBytes > 0 || length - pos < LENGTH_BYTES) {
+        const take = Math.min(LENGTH_BYTES - this.#headerBytes, length - pos);
+        chunk.copy(this.#header, this.#headerBytes, pos, pos + take);
+        this.#headerBytes += take;
+        pos += take;
+        if (this.#headerBytes < LENGTH_BYTES) return;
+        this.#headerBytes = 0;
+        const body = this.#checkLength(this.#header.readUInt32LE(0));
+        const assembled = Buffer.allocUnsafe(LENGTH_BYTES + body);
+        this.#header.copy(assembled, 0);
+        this.#partial = assembled;
+        this.#partialBytes = LENGTH_BYTES;
+        continue;
+      }
+      const total = LENGTH_BYTES + this.#checkLength(chunk.readUInt32LE(pos));
+      if (length - pos >= total) {
+        this.#onFrame(chunk.subarray(pos, pos + total));
+        pos += total;
+      } else {
+        const assembled = Buffer.allocUnsafe(total);
+        chunk.copy(assembled, 0, pos, length);
+        this.#partial = assembled;
+        this.#partialBytes = length - pos;
+        pos = length;
+      }
+    }
+  }
+
+  #checkLength(body: number): number {
+    if (body < 1) throw new ProtocolError("frame with an empty body (no type byte)");
+    if (body > this.#maxFrameBytes) {
+      throw new ProtocolError(`frame of ${body} bytes exceeds maxFrameBytes (${this.#maxFrameBytes})`);
+    }
+    return body;
+  }
+}
+
+function requireBody(frame: Buffer, bytes: number, what: string): void {
+  if (frame.length !== FRAME_HEADER_BYTES + bytes) {
+    throw new ProtocolError(
+      `${what} frame must carry ${bytes} bytes, got ${frame.length - FRAME_HEADER_BYTES}`,
+    );
+  }
+}
+
+export interface Hello {
+  version: number;
+  pid: number;
+  /** Hex of the 8-byte instance id. */
+  instanceId: string;
+  heartbeatIntervalMs: number;
+  name: string;
+  nameBytes: Buffer;
+}
+
+export function decodeHello(frame: Buffer): Hello {
+  if (frame.length < FRAME_HEADER_BYTES + HELLO_FIXED_BYTES) {
+    throw new ProtocolError("HELLO frame is shorter than its fixed fields");
+  }
+  const at = FRAME_HEADER_BYTES;
+  if (frame.readUInt32LE(at) !== MAGIC) throw new ProtocolError("HELLO does not start with the LMUX magic");
+  const version = frame.readUInt16LE(at + 4);
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      `unsupported protocol version ${version} (this master speaks ${PROTOCOL_VERSION})`,
+    );
+  }
+  const nameLength = frame.readUInt16LE(at + 24);
+  if (nameLength > MAX_NAME_BYTES) throw new ProtocolError(`worker name of ${nameLength} bytes is too long`);
+  requireBody(frame, HELLO_FIXED_BYTES + nameLength, "HELLO");
+  const nameBytes = Buffer.from(frame.subarray(at + HELLO_FIXED_BYTES, at + HELLO_FIXED_BYTES + nameLength));
+  const heartbeatIntervalMs = frame.readUInt32LE(at + 20);
+  if (heartbeatIntervalMs === 0) throw new ProtocolError("HELLO heartbeat interval is 0");
+  return {
+    version,
+    pid: frame.readUInt32LE(at + 8),
+    instanceId: frame.toString("hex", at + 12, at + 20),
+    heartbeatIntervalMs,
+    name: nameBytes.toString("utf8"),
+    nameBytes,
+  };
+}
+
+/**
+ * Validates a BATCH frame completely (every length inside the frame, every level byte, no trailing
+ * bytes) before any record is used, and indexes its records.
+ */
+export function decodeBatch(frame: Buffer, source: RecordSource): { seq: number; batch: RecordBatch } {
+  if (frame.length < BATCH_HEADER_BYTES) throw new ProtocolError("BATCH frame is shorter than its header");
+  const seq = readU64(frame, FRAME_HEADER_BYTES);
+  const count = frame.readUInt32LE(FRAME_HEADER_BYTES + 8);
+  // Each record takes at least RECORD_HEADER_BYTES, which bounds the index we allocate by the
+  // frame's real size rather than by the count the sender claims.
+  if (count > (frame.length - BATCH_HEADER_BYTES) / RECORD_HEADER_BYTES) {
+    throw new ProtocolError(`BATCH claims ${count} records, more than its ${frame.length} bytes can hold`);
+  }
+  const offsets = new Uint32Array(count);
+  const end = frame.length;
+  let pos = BATCH_HEADER_BYTES;
+  let minLevel = MAX_LEVEL_VALUE;
+  let maxLevel = 0;
+  for (let i = 0; i < count; i++) {
+    if (end - pos < RECORD_HEADER_BYTES) throw new ProtocolError(`record ${i} is truncated`);
+    const levelByte = frame[pos + 8]!;
+    const level = levelByte & RECORD_LEVEL_MASK;
+    if ((levelByte & ~KNOWN_LEVEL_BITS) !== 0 || level > MAX_LEVEL_VALUE) {
+      throw new ProtocolError(`record ${i} has invalid level byte 0x${levelByte.toString(16)}`);
+    }
+    const messageBytes = frame.readUInt32LE(pos + 9);
+    let next = pos + RECORD_HEADER_BYTES + messageBytes;
+    if (next > end) throw new ProtocolError(`record ${i} message length ${messageBytes} runs past the frame`);
+    if ((levelByte & RECORD_FLAG_DATA) !== 0) {
+      if (end - next < 4) throw new ProtocolError(`record ${i} attachment length is truncated`);
+      const dataBytes = frame.readUInt32LE(next);
+      next += 4 + dataBytes;
+      if (next > end)
+        throw new ProtocolError(`record ${i} attachment length ${dataBytes} runs past the frame`);
+    }
+    offsets[i] = pos;
+    if (level < minLevel) minLevel = level;
+    if (level > maxLevel) maxLevel = level;
+    pos = next;
+  }
+  if (pos !== end) throw new ProtocolError(`BATCH has ${end - pos} bytes after its ${count} records`);
+  return { seq, batch: new RecordBatch(frame, offsets, count, source, minLevel, maxLevel) };
+}
+
+export interface Heartbeat {
+  /** The worker's clock when it sent the heartbeat, ms since the epoch. */
+  workerTimeMs: number;
+  /** How long until the worker's next check-in, ms. */
+  nextCheckInMs: number;
+}
+
+export function decodeHeartbeat(frame: Buffer): Heartbeat {
+  requireBody(frame, 12, "HEARTBEAT");
+  return {
+    workerTimeMs: readNsAsMs(frame, FRAME_HEADER_BYTES),
+    nextCheckInMs: frame.readUInt32LE(FRAME_HEADER_BYTES + 8),
+  };
+}
+
+/** Decodes the single u64 carried by SHUTDOWN, DROPS, ACK. */
+export function decodeU64Message(frame: Buffer, what: string): number {
+  requireBody(frame, 8, what);
+  return readU64(frame, FRAME_HEADER_BYTES);
+}
+
+export function decodeWelcome(frame: Buffer): { version: number; lastCommittedSeq: number } {
+  requireBody(frame, 14, "WELCOME");
+  if (frame.readUInt32LE(FRAME_HEADER_BYTES) !== MAGIC)
+    throw new ProtocolError("WELCOME lacks the LMUX magic");
+  const version = frame.readUInt16LE(FRAME_HEADER_BYTES + 4);
+  if (version !== PROTOCOL_VERSION) throw new ProtocolError(`master speaks protocol version ${version}`);
+  return { version, lastCommittedSeq: readU64(frame, FRAME_HEADER_BYTES + 6) };
+}
+
+export function frameType(frame: Buffer): number {
+  return frame[4]!;
+}
+
+export function frameText(frame: Buffer): string {
+  return frame.toString("utf8", FRAME_HEADER_BYTES);
+}
+
+export { MessageType };

@@ -1,0 +1,219 @@
+import { writeNowNs } from "../clock.js";
+import {
+  BATCH_HEADER_BYTES,
+  FRAME_HEADER_BYTES,
+  HELLO_FIXED_BYTES,
+  MAGIC,
+  MAX_NAME_BYTES,
+  MessageType,
+  PROTOCOL_VERSION,
+  RECORD_FLAG_DATA,
+  RECORD_HEADER_BYTES,
+} from "./constants.js";
+import { writeU64 } from "./u64.js";
+
+/** Below this length a JS byte loop beats the call into C++ that `Buffer#write` makes. */
+const ASCII_LOOP_MAX_CHARS = 64;
+
+/** Worst case UTF-8 bytes per UTF-16 code unit. */
+const MAX_UTF8_PER_UNIT = 3;
+
+/**
+ * Writes `text` as UTF-8 at `offset` and returns the bytes written. The caller guarantees room for
+ * `text.length * 3` bytes.
+ */
+function writeUtf8(buf: Buffer, text: string, offset: number): number {
+  const length = text.length;
+  if (length < ASCII_LOOP_MAX_CHARS) {
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 0x7f) return buf.write(text, offset, "utf8");
+      buf[offset + i] = code;
+    }
+    return length;
+  }
+  return buf.write(text, offset, "utf8");
+}
+
+/**
+ * Appends records to one preallocated BATCH frame. The frame header is reserved up front and filled
+ * by {@link seal}, so the buffer goes to the socket as it is, with no copy.
+ */
+export class BatchBuilder {
+  readonly buffer: Buffer;
+  #offset = BATCH_HEADER_BYTES;
+  #count = 0;
+  #maxLevel = 0;
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_BYTES + RECORD_HEADER_BYTES));
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Frame bytes used so far, header included. */
+  get byteLength(): number {
+    return this.#offset;
+  }
+
+  get maxLevel(): number {
+    return this.#maxLevel;
+  }
+
+  /**
+   * Appends one record stamped with the current time. Returns false, leaving the batch unchanged,
+   * when it does not fit in the remaining capacity.
+   */
+  append(level: number, message: string | Uint8Array, data: Uint8Array | undefined): boolean {
+    const buf = this.buffer;
+    const start = this.#offset;
+    const dataBytes = data === undefined ? 0 : 4 + data.length;
+    const messageAt = start + RECORD_HEADER_BYTES;
+    let messageBytes: number;
+    if (typeof message === "string") {
+      const room = buf.length - messageAt - dataBytes;
+      if (message.length * MAX_UTF8_PER_UNIT <= room) {
+        messageBytes = writeUtf8(buf, message, messageAt);
+      } else {
+        const exact = Buffer.byteLength(message, "utf8");
+        if (exact > room) return false;
+        messageBytes = buf.write(message, messageAt, "utf8");
+      }
+    } else {
+      messageBytes = message.length;
+      if (messageAt + messageBytes + dataBytes > buf.length) return false;
+      buf.set(message, messageAt);
+    }
+    writeNowNs(buf, start);
+    buf[start + 8] = data === undefined ? level : level | RECORD_FLAG_DATA;
+    buf.writeUInt32LE(messageBytes, start + 9);
+    let end = messageAt + messageBytes;
+    if (data !== undefined) {
+      buf.writeUInt32LE(data.length, end);
+      buf.set(data, end + 4);
+      end += dataBytes;
+    }
+    this.#offset = end;
+    this.#count++;
+    if (level > this.#maxLevel) this.#maxLevel = level;
+    return true;
+  }
+
+  /** Fills in the frame header and returns the frame: a view of the used part of the buffer. */
+  seal(seq: number): Buffer {
+    const buf = this.buffer;
+    buf.writeUInt32LE(this.#offset - 4, 0);
+    buf[4] = MessageType.BATCH;
+    writeU64(buf, seq, 5);
+    buf.writeUInt32LE(this.#count, 13);
+    return buf.subarray(0, this.#offset);
+  }
+}
+
+/** Bytes a record needs in a batch (exact), for sizing a dedicated buffer for an oversized record. */
+export function recordBytes(message: string | Uint8Array, data: Uint8Array | undefined): number {
+  const messageBytes = typeof message === "string" ? Buffer.byteLength(message, "utf8") : message.length;
+  return RECORD_HEADER_BYTES + messageBytes + (data === undefined ? 0 : 4 + data.length);
+}
+
+function frame(type: number, bodyBytes: number): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyBytes);
+  buf.writeUInt32LE(1 + bodyBytes, 0);
+  buf[4] = type;
+  return buf;
+}
+
+export interface HelloFields {
+  pid: number;
+  /** 8 random bytes naming this worker instance across reconnects. */
+  instanceId: Buffer;
+  heartbeatIntervalMs: number;
+  name: string;
+}
+
+/** Cuts `name` to at most MAX_NAME_BYTES of UTF-8 without splitting a character. */
+export function encodeName(name: string): Buffer {
+  let bytes = Buffer.from(name, "utf8");
+  if (bytes.length > MAX_NAME_BYTES) {
+    let end = MAX_NAME_BYTES;
+    while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+    bytes = bytes.subarray(0, end);
+  }
+  return bytes;
+}
+
+export function encodeHello(fields: HelloFields): Buffer {
+  const name = encodeName(fields.name);
+  const buf = frame(MessageType.HELLO, HELLO_FIXED_BYTES + name.length);
+  let at = FRAME_HEADER_BYTES;
+  buf.writeUInt32LE(MAGIC, at);
+  buf.writeUInt16LE(PROTOCOL_VERSION, at + 4);
+  buf.writeUInt16LE(0, at + 6);
+  buf.writeUInt32LE(fields.pid, at + 8);
+  fields.instanceId.copy(buf, at + 12, 0, 8);
+  buf.writeUInt32LE(fields.heartbeatIntervalMs, at + 20);
+  buf.writeUInt16LE(name.length, at + 24);
+  at += HELLO_FIXED_BYTES;
+  name.copy(buf, at);
+  return buf;
+}
+
+export function encodeHeartbeat(
+  nowNsWriter: (buf: Buffer, offset: number) => void,
+  nextCheckInMs: number,
+): Buffer {
+  const buf = frame(MessageType.HEARTBEAT, 12);
+  nowNsWriter(buf, FRAME_HEADER_BYTES);
+  buf.writeUInt32LE(nextCheckInMs, FRAME_HEADER_BYTES + 8);
+  return buf;
+}
+
+export function encodeShutdown(lastSeq: number): Buffer {
+  const buf = frame(MessageType.SHUTDOWN, 8);
+  writeU64(buf, lastSeq, FRAME_HEADER_BYTES);
+  return buf;
+}
+
+export function encodeDrops(droppedTotal: number): Buffer {
+  const buf = frame(MessageType.DROPS, 8);
+  writeU64(buf, droppedTotal, FRAME_HEADER_BYTES);
+  return buf;
+}
+
+export function encodeStatusQuery(): Buffer {
+  return frame(MessageType.STATUS_QUERY, 0);
+}
+
+export function encodeWelcome(lastCommittedSeq: number): Buffer {
+  const buf = frame(MessageType.WELCOME, 14);
+  buf.writeUInt32LE(MAGIC, FRAME_HEADER_BYTES);
+  buf.writeUInt16LE(PROTOCOL_VERSION, FRAME_HEADER_BYTES + 4);
+  writeU64(buf, lastCommittedSeq, FRAME_HEADER_BYTES + 6);
+  return buf;
+}
+
+export function encodeAck(seq: number): Buffer {
+  const buf = frame(MessageType.ACK, 8);
+  writeU64(buf, seq, FRAME_HEADER_BYTES);
+  return buf;
+}
+
+export function encodeStatus(json: string): Buffer {
+  const body = Buffer.from(json, "utf8");
+  const buf = frame(MessageType.STATUS, body.length);
+  body.copy(buf, FRAME_HEADER_BYTES);
+  return buf;
+}
+
+export function encodeGoodbye(): Buffer {
+  return frame(MessageType.GOODBYE, 0);
+}
+
+export function encodeError(reason: string): Buffer {
+  const body = Buffer.from(reason, "utf8");
+  const buf = frame(MessageType.ERROR, body.length);
+  body.copy(buf, FRAME_HEADER_BYTES);
+  return buf;
+}
