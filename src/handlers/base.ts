@@ -4,6 +4,7 @@ import { LinePattern } from "../format/pattern.js";
 import { ACCEPTED_LEVELS_TEXT, LogLevel, parseLevel } from "../levels.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
+import { describeError, redact } from "../redact.js";
 
 /** Internal entry points the master uses; symbols keep them off the public surface. */
 export const kAttach = Symbol("logmux.attach");
@@ -113,6 +114,25 @@ export abstract class BaseLogHandler {
   /** Set once the master has attached this handler. */
   protected get context(): HandlerContext | undefined {
     return this.#context;
+  }
+
+  /**
+   * Reports a failure: through the master when attached (rate-limited, on stderr), else straight to
+   * stderr. Either way the handler's {@link secrets} are removed first.
+   */
+  protected reportError(error: unknown): void {
+    if (this.#context !== undefined) this.#context.reportError(error);
+    else process.stderr.write(`logmux: ${this.name}: ${describeError(error, this.secrets())}\n`);
+  }
+
+  /**
+   * Emits a WARNING from MASTER through every handler when attached (e.g. "412 lines suppressed"),
+   * else writes it to stderr. Secrets are removed first.
+   */
+  protected warn(message: string): void {
+    const clean = redact(message, this.secrets());
+    if (this.#context !== undefined) this.#context.warn(clean);
+    else process.stderr.write(`logmux: ${this.name}: ${clean}\n`);
   }
 
   /** Strings that must never appear in anything the master reports (tokens, webhook URLs). */
