@@ -48,7 +48,7 @@ export function writeMsAsNs(buf: Buffer, offset: number, ms: number): void {
 
 /** Reads a little-endian u64 nanosecond timestamp as fractional milliseconds since the epoch. */
 export function readNsAsMs(buf: Buffer, offset: number): number {
-  return buf.readUInt32LE(offset + 4) * 4294967.296 + buf.readUInt32LE(offset) / 1e6;
+  return buf.readUInt32LE(offset + 4) * 4294.967296 + buf.readUInt32LE(offset) / 1e6;
 }
 
 /** Reads a little-endian u64 nanosecond timestamp exactly, as a bigint. */

@@ -18,4 +18,7 @@ export { FORMAT_KEYS, LinePattern } from "./format/pattern.js";
 export { BaseLogHandler, type BaseLogHandlerOptions, type HandlerContext } from "./handlers/base.js";
 export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
 export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
+export type { LogMessage } from "./logger-base.js";
+export { MasterLogger, type MasterLoggerOptions, type MasterStatus, type WorkerHealth } from "./master.js";
 export type { LogRecord } from "./record.js";
+export { WorkerLogger } from "./worker.js";

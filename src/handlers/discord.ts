@@ -1,0 +1,198 @@
+import { InvalidConfigError } from "../errors.js";
+import { NetworkLogHandler, type NetworkLogHandlerOptions, type NetworkVerdict } from "./network.js";
+
+/** Options for {@link DiscordLogHandler}. */
+export interface DiscordLogHandlerOptions extends NetworkLogHandlerOptions {
+  /**
+   * Accept a webhook URL under this base instead of Discord's own (a self-hosted proxy, or a
+   * local test server). The webhook token is still taken as the URL's last path segment.
+   * @default undefined (only https://discord.com/api/webhooks/… and https://discordapp.com/api/webhooks/…)
+   * @example { baseUrl: "https://discord-proxy.internal/api/webhooks/" }
+   */
+  baseUrl?: string;
+  /**
+   * Send each message as a code block (monospace, no markdown); the fences count toward the
+   * 2000-character limit.
+   * @default false
+   * @example { codeBlock: true }
+   */
+  codeBlock?: boolean;
+  /**
+   * Name the messages are posted under, instead of the webhook's own.
+   * @default undefined (the webhook's configured name)
+   * @example { username: "api-prod logs" }
+   */
+  username?: string;
+}
+
+/** Discord rejects message content over 2000 characters (Execute Webhook, `content`). */
+const DISCORD_MAX_CONTENT = 2000;
+
+/**
+ * Discord asks clients to follow the `X-RateLimit-*` headers rather than hard-code limits; webhook
+ * buckets have been 5 requests per 2 s, and a channel takes about 30 webhook messages per minute,
+ * which a 2 s interval with a burst of 5 stays under.
+ */
+const DEFAULT_MIN_INTERVAL_MS = 2000;
+const DEFAULT_BURST = 5;
+
+const DISCORD_HOSTS = new Set(["discord.com", "discordapp.com"]);
+const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d+)\/([\w-]+)\/?$/;
+const FENCE = "```";
+
+function describeAccepted(): string {
+  return "https://discord.com/api/webhooks/<id>/<token> (or discordapp.com), or a URL under the baseUrl option";
+}
+
+/**
+ * Posts log lines to a Discord channel through a webhook. Lines are packed into messages of at
+ * most 2000 characters, paced under Discord's rate limits (it reads the `X-RateLimit-*` headers
+ * and waits out a spent bucket before the next request, rather than collecting 429s, which Discord
+ * punishes with a temporary ban), and never ping anyone (`allowed_mentions` is empty).
+ * `push()` only queues; see {@link NetworkLogHandlerOptions} for queueing, retries and `close()`.
+ *
+ * @example
+ * ```ts
+ * new DiscordLogHandler(process.env.DISCORD_WEBHOOK_URL!, { level: LogLevel.ERROR, codeBlock: true });
+ * ```
+ */
+export class DiscordLogHandler extends NetworkLogHandler {
+  readonly #url: string;
+  readonly #secrets: readonly string[];
+  readonly #codeBlock: boolean;
+  readonly #username: string | undefined;
+
+  constructor(webhookUrl: string, options: DiscordLogHandlerOptions = {}) {
+    const { url, secrets, label } = DiscordLogHandler.#parse(webhookUrl, options.baseUrl);
+    super(options, {
+      maxMessageChars: DISCORD_MAX_CONTENT,
+      defaultMinIntervalMs: DEFAULT_MIN_INTERVAL_MS,
+      defaultBurst: DEFAULT_BURST,
+      label,
+    });
+    this.#url = url;
+    this.#secrets = secrets;
+    this.#codeBlock = options.codeBlock ?? false;
+    if (options.username !== undefined && (typeof options.username !== "string" || options.username === "")) {
+      throw new InvalidConfigError(
+        "username",
+        `expected a non-empty string, got ${String(options.username)}`,
+      );
+    }
+    this.#username = options.username;
+  }
+
+  static #parse(webhookUrl: unknown, baseUrl: unknown): { url: string; secrets: string[]; label: string } {
+    if (typeof webhookUrl !== "string" || webhookUrl === "") {
+      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${typeof webhookUrl}`);
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(webhookUrl);
+    } catch {
+      throw new InvalidConfigError(
+        "webhookUrl",
+        `expected ${describeAccepted()}, got a string that is not a URL`,
+      );
+    }
+    const secrets = [webhookUrl, parsed.href];
+    if (baseUrl !== undefined) {
+      if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) {
+        throw new InvalidConfigError("baseUrl", `expected an absolute http(s) URL, got ${String(baseUrl)}`);
+      }
+      const base = new URL(baseUrl);
+      const token = parsed.pathname.split("/").filter(Boolean).at(-1);
+      if (
+        (parsed.protocol !== "https:" && parsed.protocol !== "http:") ||
+        !parsed.href.startsWith(base.href) ||
+        token === undefined ||
+        parsed.href.length <= base.href.length
+      ) {
+        throw new InvalidConfigError(
+          "webhookUrl",
+          `expected a webhook URL under baseUrl ${base.href}<id>/<token>, got a URL on ${parsed.host}${parsed.href.startsWith(base.href) ? " with no token" : ""}`,
+        );
+      }
+      secrets.push(parsed.href.slice(base.href.length), token);
+      return { url: parsed.href, secrets, label: `Discord webhook at ${base.host}` };
+    }
+    const match = WEBHOOK_PATH.exec(parsed.pathname);
+    if (parsed.protocol !== "https:" || !DISCORD_HOSTS.has(parsed.hostname) || parsed.port !== "" || !match) {
+      throw new InvalidConfigError(
+        "webhookUrl",
+        `expected ${describeAccepted()}, got ${parsed.protocol}//${parsed.host}${DISCORD_HOSTS.has(parsed.hostname) ? " with another path" : ""}`,
+      );
+    }
+    secrets.push(`${match[1]}/${match[2]}`, match[2]!);
+    return { url: parsed.href, secrets, label: "Discord webhook" };
+  }
+
+  override secrets(): readonly string[] {
+    return this.#secrets;
+  }
+
+  protected endpoint(): string {
+    return this.#url;
+  }
+
+  protected body(text: string): unknown {
+    const body: Record<string, unknown> = { content: text, allowed_mentions: { parse: [] } };
+    if (this.#username !== undefined) body.username = this.#username;
+    return body;
+  }
+
+  protected override escapeLine(line: string): string {
+    // A fence inside a line would end the code block early; a zero-width space keeps it inert.
+    return this.#codeBlock && line.includes(FENCE) ? line.replaceAll(FENCE, "`\u200b`\u200b`") : line;
+  }
+
+  protected override wrap(text: string): string {
+    return this.#codeBlock ? `${FENCE}\n${text}\n${FENCE}` : text;
+  }
+
+  protected override get wrapOverhead(): number {
+    return this.#codeBlock ? FENCE.length * 2 + 2 : 0;
+  }
+
+  protected override observe(_status: number, headers: Headers): void {
+    // Remaining 0 means the next request in this bucket would be a 429: wait out the reset first.
+    const remaining = headers.get("x-ratelimit-remaining");
+    const resetAfter = Number(headers.get("x-ratelimit-reset-after"));
+    if (remaining !== null && Number(remaining) <= 0 && Number.isFinite(resetAfter)) {
+      this.holdFor(resetAfter * 1000);
+    }
+  }
+
+  protected override interpret(status: number, headers: Headers, body: string): NetworkVerdict {
+    if (status === 429) {
+      // The body's retry_after is in seconds with a fraction; Retry-After is the header form.
+      let retryAfterMs: number | undefined;
+      try {
+        const parsed = JSON.parse(body) as { retry_after?: unknown };
+        if (typeof parsed.retry_after === "number" && parsed.retry_after >= 0) {
+          retryAfterMs = parsed.retry_after * 1000;
+        }
+      } catch {
+        // Not JSON (a proxy or Cloudflare page): fall back to the headers.
+      }
+      if (retryAfterMs === undefined) {
+        const fallback = super.interpret(status, headers, body);
+        if (fallback.kind === "rate-limited") retryAfterMs = fallback.retryAfterMs;
+      }
+      if (retryAfterMs === undefined) {
+        const resetAfter = Number(headers.get("x-ratelimit-reset-after"));
+        if (headers.has("x-ratelimit-reset-after") && Number.isFinite(resetAfter))
+          retryAfterMs = resetAfter * 1000;
+      }
+      return { kind: "rate-limited", retryAfterMs };
+    }
+    const verdict = super.interpret(status, headers, body);
+    if (verdict.kind === "stop" && status === 404) {
+      return { kind: "stop", reason: `${verdict.reason} (the webhook was deleted, or the URL is wrong)` };
+    }
+    if (verdict.kind === "stop" && status === 401) {
+      return { kind: "stop", reason: `${verdict.reason} (the webhook token is invalid)` };
+    }
+    return verdict;
+  }
+}

@@ -1,0 +1,473 @@
+import { randomBytes } from "node:crypto";
+import { writeSync } from "node:fs";
+import type { Socket } from "node:net";
+import { writeNowNs } from "./clock.js";
+import { LoggerConfig } from "./config.js";
+import { InvalidConfigError } from "./errors.js";
+import { LogLevel } from "./levels.js";
+import { LoggerBase, type LogMessage } from "./logger-base.js";
+import { BATCH_HEADER_BYTES, MessageType } from "./protocol/constants.js";
+import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "./protocol/decoder.js";
+import {
+  BatchBuilder,
+  encodeDrops,
+  encodeHeartbeat,
+  encodeHello,
+  encodeShutdown,
+  recordBytes,
+} from "./protocol/encoder.js";
+import { Backoff, connectUnix } from "./transport/client.js";
+
+/** Replies from the master are tiny (WELCOME, ACK, GOODBYE, ERROR text); anything bigger is wrong. */
+const MAX_REPLY_FRAME_BYTES = 64 * 1024;
+/** Suffix added to a message cut to fit `maxFrameBytes`, so the cut is visible in the log. */
+const TRUNCATION_MARK = " …[truncated by logmux: message exceeded maxFrameBytes]";
+
+interface SealedBatch {
+  seq: number;
+  frame: Buffer;
+  count: number;
+}
+
+interface Waiter {
+  seq: number;
+  /** true: wait for the master's acknowledgement; false: for the write to the socket. */
+  acked: boolean;
+  resolve: () => void;
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+/** Workers alive in this process; one 'exit' listener serves them all. */
+const liveWorkers = new Set<WorkerLogger>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const worker of liveWorkers) worker.flushSync();
+  });
+}
+
+/**
+ * The producing end, one per process (or thread). A log call appends a binary record to a
+ * preallocated batch and returns: no syscall, no JSON, no Date. Batches go to the master on the
+ * flush interval, when a batch fills, and promptly after an ERROR or CRITICAL record. The worker
+ * keeps every batch until the master acknowledges that its handlers have it, reconnecting with
+ * backoff when the master is away, so records logged before the master is up (or while it
+ * restarts) are delivered, in order, once it listens.
+ *
+ * @example
+ * ```ts
+ * const log = new WorkerLogger(config, "DataProcessor");
+ * log.info("Processing batch 123");
+ * log.error("Failed to process item", Buffer.from(payload));
+ * await log.shutdown();
+ * ```
+ */
+export class WorkerLogger extends LoggerBase {
+  readonly name: string;
+  readonly config: LoggerConfig;
+  readonly #hello: Buffer;
+  readonly #batchBytes: number;
+  #builder: BatchBuilder | undefined;
+  #seq = 0;
+  /** Sealed batches not yet acknowledged, oldest first; those before #sendIndex are on the wire. */
+  #pending: SealedBatch[] = [];
+  #sendIndex = 0;
+  #backlogBytes = 0;
+  #ackedSeq = 0;
+  #writtenSeq = 0;
+  #waiters: Waiter[] = [];
+  #socket: Socket | undefined;
+  #welcomed = false;
+  #writable = false;
+  #goodbye = false;
+  #connection = 0;
+  #backoff: Backoff;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #flushTimer: NodeJS.Timeout;
+  #heartbeatTimer: NodeJS.Timeout;
+  #sendScheduled = false;
+  #dropped = 0;
+  #reportedDropped = 0;
+  #state = RUNNING;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(config: LoggerConfig, name: string = `WORKER${process.pid}`) {
+    super();
+    if (!(config instanceof LoggerConfig)) {
+      throw new InvalidConfigError("config", "expected a LoggerConfig instance (new LoggerConfig({...}))");
+    }
+    if (typeof name !== "string" || name.length === 0) {
+      throw new InvalidConfigError("name", `expected a non-empty string, got ${String(name)}`);
+    }
+    this.config = config;
+    this.name = name;
+    this.minLevel = config.baseLevel;
+    this.#batchBytes = config.maxBatchBytes;
+    this.#hello = encodeHello({
+      pid: process.pid,
+      instanceId: randomBytes(8),
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      name,
+    });
+    this.#backoff = new Backoff(config.reconnectMinMs, config.reconnectMaxMs);
+    // Timers are unref'd: a logger must never be the reason a process stays alive. The exit hook
+    // writes out whatever is left when the process ends on its own.
+    this.#flushTimer = setInterval(() => this.#tick(), config.flushIntervalMs).unref();
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), config.heartbeatIntervalMs).unref();
+    liveWorkers.add(this);
+    installExitHook();
+    this.#connect();
+  }
+
+  isRunning(): boolean {
+    return this.#state === RUNNING;
+  }
+
+  /** Records this worker discarded under backpressure ("drop" policy); also reported to the master. */
+  get droppedRecords(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes held for the master: the open batch plus sealed, unacknowledged ones. */
+  get backlogBytes(): number {
+    return this.#backlogBytes + (this.#builder?.byteLength ?? 0);
+  }
+
+  // ---- the hot path ---------------------------------------------------------------------------
+
+  protected override emit(level: number, message: LogMessage, data: Uint8Array | undefined): void {
+    if (this.#state !== RUNNING) return;
+    const builder = this.#builder ?? this.#newBuilder();
+    if (!builder.append(level, message, data)) this.#appendToFreshBatch(level, message, data);
+    if (level >= LogLevel.ERROR) this.#scheduleSend();
+  }
+
+  #newBuilder(): BatchBuilder {
+    const builder = new BatchBuilder(this.#batchBytes);
+    this.#builder = builder;
+    return builder;
+  }
+
+  /** The open batch is full (or the record is larger than a batch): seal it and start another. */
+  #appendToFreshBatch(level: number, message: LogMessage, data: Uint8Array | undefined): void {
+    this.#seal();
+    this.#scheduleSend();
+    if (this.#newBuilder().append(level, message, data)) return;
+    const maxRecord = this.config.maxFrameBytes + 4 - BATCH_HEADER_BYTES;
+    if (recordBytes(message, data) > maxRecord) [message, data] = truncateRecord(message, data, maxRecord);
+    const oversized = new BatchBuilder(BATCH_HEADER_BYTES + recordBytes(message, data));
+    oversized.append(level, message, data);
+    this.#builder = oversized;
+    this.#seal();
+  }
+
+  #seal(): void {
+    const builder = this.#builder;
+    if (builder === undefined || builder.count === 0) return;
+    this.#builder = undefined;
+    const frameBytes = builder.byteLength;
+    if (
+      this.#backlogBytes + frameBytes > this.config.maxBacklogBytes &&
+      this.config.onBackpressure === "drop"
+    ) {
+      this.#dropped += builder.count;
+      return;
+    }
+    const seq = ++this.#seq;
+    this.#pending.push({ seq, frame: builder.seal(seq), count: builder.count });
+    this.#backlogBytes += frameBytes;
+  }
+
+  #scheduleSend(): void {
+    if (this.#sendScheduled) return;
+    this.#sendScheduled = true;
+    setImmediate(() => {
+      this.#sendScheduled = false;
+      this.#seal();
+      this.#pump();
+    });
+  }
+
+  #tick(): void {
+    this.#seal();
+    this.#pump();
+  }
+
+  // ---- the connection ---------------------------------------------------------------------------
+
+  #connect(): void {
+    this.#reconnectTimer = undefined;
+    if (this.#state === CLOSED) return;
+    const connection = ++this.#connection;
+    const socket = connectUnix(this.config.socketPath);
+    this.#socket = socket;
+    this.#welcomed = false;
+    this.#goodbye = false;
+    const reader = new FrameReader(MAX_REPLY_FRAME_BYTES, (frame) => this.#onReply(socket, frame));
+    socket.on("connect", () => {
+      socket.write(this.#hello);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        process.stderr.write(
+          `logmux: worker ${this.name}: bad reply from master: ${(error as Error).message}\n`,
+        );
+        socket.destroy();
+      }
+    });
+    socket.on("drain", () => {
+      if (connection !== this.#connection) return;
+      this.#writable = true;
+      this.#pump();
+    });
+    socket.on("end", () => {
+      // The master closed its side (shutdown finished); ours follows.
+      socket.end();
+    });
+    socket.on("error", () => {
+      // 'close' always follows; reconnecting is handled there.
+    });
+    socket.on("close", () => this.#onClose(connection));
+  }
+
+  #onReply(socket: Socket, frame: Buffer): void {
+    switch (frameType(frame)) {
+      case MessageType.WELCOME: {
+        const { lastCommittedSeq } = decodeWelcome(frame);
+        this.#welcomed = true;
+        this.#writable = true;
+        this.#backoff.reset();
+        this.#acknowledge(lastCommittedSeq);
+        this.#reportDrops();
+        this.#pump();
+        return;
+      }
+      case MessageType.ACK:
+        this.#acknowledge(decodeU64Message(frame, "ACK"));
+        return;
+      case MessageType.GOODBYE:
+        // The master is shutting down: hand over everything we hold, then half-close so it knows
+        // nothing more is coming. Unacknowledged batches stay with us for the next master.
+        this.#seal();
+        this.#pump();
+        this.#goodbye = true;
+        socket.end();
+        return;
+      case MessageType.ERROR:
+        process.stderr.write(
+          `logmux: worker ${this.name}: master closed the connection: ${frameText(frame)}\n`,
+        );
+        return;
+      default:
+        socket.destroy();
+    }
+  }
+
+  #onClose(connection: number): void {
+    if (connection !== this.#connection) return;
+    this.#socket = undefined;
+    this.#welcomed = false;
+    this.#writable = false;
+    // Whatever the master did not acknowledge goes again on the next connection.
+    this.#sendIndex = 0;
+    this.#writtenSeq = this.#ackedSeq;
+    if (this.#state === CLOSED) return;
+    this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoff.next());
+    this.#reconnectTimer.unref();
+  }
+
+  #pump(): void {
+    const socket = this.#socket;
+    if (socket === undefined || !this.#welcomed || !this.#writable || this.#goodbye) return;
+    const pending = this.#pending;
+    if (this.#sendIndex >= pending.length) return;
+    const connection = this.#connection;
+    socket.cork();
+    while (this.#sendIndex < pending.length) {
+      const batch = pending[this.#sendIndex++]!;
+      const seq = batch.seq;
+      const flowing = socket.write(batch.frame, (error) => {
+        if (!error && connection === this.#connection) this.#onWritten(seq);
+      });
+      if (!flowing) {
+        this.#writable = false;
+        break;
+      }
+    }
+    socket.uncork();
+  }
+
+  #onWritten(seq: number): void {
+    if (seq > this.#writtenSeq) this.#writtenSeq = seq;
+    this.#wake();
+  }
+
+  #acknowledge(seq: number): void {
+    if (seq <= this.#ackedSeq) return;
+    this.#ackedSeq = seq;
+    if (seq > this.#writtenSeq) this.#writtenSeq = seq;
+    const pending = this.#pending;
+    let drop = 0;
+    while (drop < pending.length && pending[drop]!.seq <= seq) {
+      this.#backlogBytes -= pending[drop]!.frame.length;
+      drop++;
+    }
+    if (drop > 0) {
+      pending.splice(0, drop);
+      this.#sendIndex = Math.max(0, this.#sendIndex - drop);
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const waiter of this.#waiters) {
+      const reached = waiter.acked ? this.#ackedSeq : this.#writtenSeq;
+      if (reached >= waiter.seq) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.#waiters = still;
+  }
+
+  #until(seq: number, acked: boolean): Promise<void> {
+    const reached = acked ? this.#ackedSeq : this.#writtenSeq;
+    if (seq <= reached) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ seq, acked, resolve }));
+  }
+
+  #heartbeat(): void {
+    if (this.#socket !== undefined && this.#welcomed && !this.#goodbye) {
+      this.#socket.write(encodeHeartbeat(writeNowNs, this.config.heartbeatIntervalMs));
+    }
+  }
+
+  #reportDrops(): void {
+    if (this.#dropped === this.#reportedDropped || !this.#welcomed || this.#socket === undefined) return;
+    this.#reportedDropped = this.#dropped;
+    this.#socket.write(encodeDrops(this.#dropped));
+  }
+
+  // ---- flush and shutdown -------------------------------------------------------------------
+
+  /**
+   * Resolves once everything logged before the call has been written to the master's socket
+   * (waiting for a connection if there is none yet).
+   */
+  flush(): Promise<void> {
+    if (this.#state === CLOSED) return Promise.resolve();
+    this.#seal();
+    this.#pump();
+    this.#reportDrops();
+    return this.#until(this.#seq, false);
+  }
+
+  /**
+   * Stops logging (later calls are ignored), sends what is left, waits up to `shutdownTimeoutMs`
+   * for the master to acknowledge it, says goodbye and closes. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
+    this.#state = CLOSING;
+    this.#seal();
+    this.#pump();
+    this.#reportDrops();
+    const last = this.#seq;
+    await withTimeout(this.#until(last, true), this.config.shutdownTimeoutMs);
+    this.#state = CLOSED;
+    clearInterval(this.#flushTimer);
+    clearInterval(this.#heartbeatTimer);
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    liveWorkers.delete(this);
+    const socket = this.#socket;
+    if (socket !== undefined) {
+      const closed = new Promise<void>((done) => socket.once("close", () => done()));
+      if (this.#welcomed && !this.#goodbye) socket.end(encodeShutdown(last));
+      else socket.end();
+      await withTimeout(closed, this.config.shutdownTimeoutMs);
+      socket.destroy();
+    }
+    const undelivered = this.#pending.reduce((sum, batch) => sum + batch.count, 0);
+    if (undelivered > 0) {
+      process.stderr.write(
+        `logmux: worker ${this.name}: ${undelivered} records were not acknowledged by a master within ${this.config.shutdownTimeoutMs} ms\n`,
+      );
+    }
+    for (const waiter of this.#waiters) waiter.resolve();
+    this.#waiters = [];
+  }
+
+  /**
+   * Last-chance write when the process exits without shutdown(): sends the open batch and every
+   * unsent one synchronously, if the socket has nothing half-written that a sync write would
+   * interleave with.
+   * @internal
+   */
+  flushSync(): void {
+    if (this.#state === CLOSED) return;
+    this.#seal();
+    const socket = this.#socket;
+    const fd = (socket as unknown as { _handle?: { fd?: number; writeQueueSize?: number } } | undefined)
+      ?._handle;
+    if (socket === undefined || !this.#welcomed || fd?.fd === undefined || fd.fd < 0) return;
+    if (socket.writableLength > 0 || (fd.writeQueueSize ?? 0) > 0) return;
+    for (let i = this.#sendIndex; i < this.#pending.length; i++) {
+      if (!writeFully(fd.fd, this.#pending[i]!.frame)) return;
+      this.#sendIndex = i + 1;
+    }
+  }
+}
+
+/** Bounded busy-retry: the socket is non-blocking, and at exit there is no event loop to wait on. */
+const SYNC_WRITE_DEADLINE_MS = 2000;
+
+function writeFully(fd: number, frame: Buffer): boolean {
+  const deadline = Date.now() + SYNC_WRITE_DEADLINE_MS;
+  let offset = 0;
+  while (offset < frame.length) {
+    try {
+      offset += writeSync(fd, frame, offset, frame.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return offset === 0;
+    }
+  }
+  return true;
+}
+
+function truncateRecord(
+  message: LogMessage,
+  data: Uint8Array | undefined,
+  maxRecordBytes: number,
+): [LogMessage, Uint8Array | undefined] {
+  const mark = Buffer.from(TRUNCATION_MARK, "utf8");
+  const room = maxRecordBytes - 13 - mark.length;
+  const bytes = typeof message === "string" ? Buffer.from(message, "utf8") : Buffer.from(message);
+  if (data !== undefined && bytes.length + 4 + data.length > room)
+    data = data.subarray(0, Math.max(0, room - bytes.length - 4));
+  const messageRoom = room - (data === undefined ? 0 : 4 + data.length);
+  let end = Math.min(bytes.length, Math.max(0, messageRoom));
+  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
+  return [Buffer.concat([bytes.subarray(0, end), mark]), data];
+}
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<void>((done) => {
+      timer = setTimeout(done, ms);
+    }),
+  ]);
+}

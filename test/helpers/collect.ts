@@ -1,0 +1,50 @@
+import { BaseLogHandler, type BaseLogHandlerOptions, type LogRecord } from "../../src/index.js";
+
+/** A real handler that keeps what it receives and lets a test wait for a condition on it. */
+export class CollectHandler extends BaseLogHandler {
+  readonly records: LogRecord[] = [];
+  #waiters: { check: () => boolean; resolve: () => void }[] = [];
+  closed = false;
+
+  constructor(options: BaseLogHandlerOptions = {}) {
+    super(options);
+  }
+
+  push(records: readonly LogRecord[]): void {
+    this.records.push(...records);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.check()) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  override close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves when `check` holds after some push; rejects after `timeoutMs` with what it saw. */
+  until(check: (records: LogRecord[]) => boolean, timeoutMs = 15_000, what = "records"): Promise<void> {
+    if (check(this.records)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for ${what}; have ${this.records.length} records`));
+      }, timeoutMs);
+      this.#waiters.push({
+        check: () => check(this.records),
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  fromWorkers(): LogRecord[] {
+    return this.records.filter((r) => r.name !== "MASTER");
+  }
+
+  masterMessages(): string[] {
+    return this.records.filter((r) => r.name === "MASTER").map((r) => r.message);
+  }
+}
