@@ -308,21 +308,29 @@ export class MasterLogger extends LoggerBase {
   #onFrame(session: Session, frame: Buffer): void {
     const type = frameType(frame);
     if (session.instance === undefined && !session.isStatusClient) {
-      if (type === MessageType.HELLO) return this.#onHello(session, decodeHello(frame));
+      if (type === MessageType.HELLO) {
+        this.#onHello(session, decodeHello(frame));
+        return;
+      }
       if (type === MessageType.STATUS_QUERY) {
         session.isStatusClient = true;
-        return this.#onStatusQuery(session);
+        this.#onStatusQuery(session);
+        return;
       }
       throw new ProtocolError(`first frame must be HELLO or STATUS_QUERY, got type 0x${type.toString(16)}`);
     }
     if (session.isStatusClient) {
-      if (type === MessageType.STATUS_QUERY) return this.#onStatusQuery(session);
-      throw new ProtocolError(`status client sent message type 0x${type.toString(16)}`);
+      if (type !== MessageType.STATUS_QUERY) {
+        throw new ProtocolError(`status client sent message type 0x${type.toString(16)}`);
+      }
+      this.#onStatusQuery(session);
+      return;
     }
     const instance = session.instance!;
     switch (type) {
       case MessageType.BATCH:
-        return this.#onBatch(session, instance, frame);
+        this.#onBatch(session, instance, frame);
+        return;
       case MessageType.HEARTBEAT: {
         const heartbeat = decodeHeartbeat(frame);
         this.#checkedIn(session, instance, heartbeat.nextCheckInMs);
