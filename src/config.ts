@@ -78,6 +78,22 @@ export interface LoggerConfigOptions {
    */
   onBackpressure?: BackpressurePolicy;
   /**
+   * Bound of a worker's on-disk spool (used with `onBackpressure: "block"` when memory is full, and
+   * when a process exits with records no master has acknowledged). Past it, records are dropped
+   * and counted: a full disk must not take the application down with it.
+   * @default 268435456 (256 MiB)
+   * @example { maxSpoolBytes: 1024 * 1024 * 1024 }
+   */
+  maxSpoolBytes?: number;
+  /**
+   * Whether a worker hooks SIGTERM and SIGINT to write out pending records before the process
+   * dies. When the application has no handler of its own for the signal, the default behaviour
+   * (exit by that signal) follows the flush; when it has one, the worker only flushes.
+   * @default true
+   * @example { handleSignals: false }
+   */
+  handleSignals?: boolean;
+  /**
    * How long `shutdown()` waits for the other side (worker: acknowledgements; master: connections
    * and handlers) before giving up and reporting what it could not deliver, in milliseconds.
    * @default 5000
@@ -171,6 +187,8 @@ export class LoggerConfig {
   readonly maxFrameBytes: number;
   readonly maxBacklogBytes: number;
   readonly onBackpressure: BackpressurePolicy;
+  readonly maxSpoolBytes: number;
+  readonly handleSignals: boolean;
   readonly shutdownTimeoutMs: number;
   readonly deadWorkerGraceMs: number;
   readonly reconnectMinMs: number;
@@ -219,6 +237,14 @@ export class LoggerConfig {
       throw new InvalidConfigError("onBackpressure", `expected "block" or "drop", got ${describe(policy)}`);
     }
     this.onBackpressure = policy;
+    this.maxSpoolBytes = requirePositiveInt("maxSpoolBytes", options.maxSpoolBytes, 256 * 1024 * 1024);
+    if (options.handleSignals !== undefined && typeof options.handleSignals !== "boolean") {
+      throw new InvalidConfigError(
+        "handleSignals",
+        `expected true or false, got ${describe(options.handleSignals)}`,
+      );
+    }
+    this.handleSignals = options.handleSignals ?? true;
     this.shutdownTimeoutMs = requirePositiveInt("shutdownTimeoutMs", options.shutdownTimeoutMs, 5000);
     this.deadWorkerGraceMs = requirePositiveInt("deadWorkerGraceMs", options.deadWorkerGraceMs, 1000);
     this.reconnectMinMs = requirePositiveInt("reconnectMinMs", options.reconnectMinMs, 50);

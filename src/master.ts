@@ -1,8 +1,11 @@
+import { readdirSync, unlinkSync } from "node:fs";
 import type { Server, Socket } from "node:net";
+import { join } from "node:path";
 import { LoggerConfig } from "./config.js";
 import { HandlerQueue, type HandlerStats } from "./dispatch.js";
 import { InvalidConfigError, ProtocolError } from "./errors.js";
 import { BaseLogHandler, type HandlerContext, kAttach } from "./handlers/base.js";
+import { CommitJournal } from "./journal.js";
 import { LoggerBase } from "./logger-base.js";
 import { MessageType } from "./protocol/constants.js";
 import {
@@ -24,6 +27,8 @@ import {
 } from "./protocol/encoder.js";
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
 import { describeError } from "./redact.js";
+import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
+import { journalPath, spoolDir } from "./state-dir.js";
 import { listenUnix, removeSocketFile } from "./transport/server.js";
 
 /** Health of one worker as {@link MasterLogger.workers} reports it. */
@@ -102,6 +107,14 @@ const MAX_REMEMBERED_INSTANCES = 1024;
 /** Handler error reports beyond this many per interval are counted, not printed. */
 const ERROR_REPORTS_PER_INTERVAL = 5;
 const ERROR_REPORT_INTERVAL_MS = 10_000;
+/**
+ * After a worker's connection closes without shutdown, its spool (if it wrote one on the way down)
+ * is looked for at these delays: the process may still be a zombie for a moment, and a live pid's
+ * spool is not ours to take.
+ */
+const SPOOL_CHECK_DELAYS_MS = [50, 250, 1000, 5000];
+/** Spool replay hands the handlers this much per event-loop turn. */
+const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
 /** Drops by stalled handlers are summarised at most this often, with exact counts. */
 const DROP_REPORT_INTERVAL_MS = 1000;
 
@@ -154,6 +167,10 @@ export class MasterLogger extends LoggerBase {
   readonly #startedAt = Date.now();
   readonly #stallTimeoutMs: number;
   #server: Server | undefined;
+  #journal: CommitJournal | undefined;
+  #settleWaiters: { ticket: number; resolve: () => void }[] = [];
+  #replaying = new Set<string>();
+  #spoolTimers = new Set<NodeJS.Timeout>();
   #ticket = 0;
   #running = true;
   #closed = false;
@@ -232,7 +249,115 @@ export class MasterLogger extends LoggerBase {
     if (!this.#running) {
       this.#server.close();
       removeSocketFile(this.config.socketPath);
+      return;
     }
+    // Only the master that holds the socket touches the journal and the spools.
+    try {
+      this.#journal = new CommitJournal(journalPath(this.config.socketPath));
+    } catch (error) {
+      process.stderr.write(
+        `logmux: master: cannot open the commit journal, so a restart may deliver some batches twice: ${describeError(error, [])}\n`,
+      );
+    }
+    this.#scanSpools();
+  }
+
+  /** Delivers spools that workers handed over, or left behind when they died. */
+  #scanSpools(onlyInstance?: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(spoolDir(this.config.socketPath));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const closed = name.endsWith(CLOSED_SUFFIX);
+      if (!closed && !name.endsWith(ACTIVE_SUFFIX)) continue;
+      const id = name.slice(0, name.length - (closed ? CLOSED_SUFFIX : ACTIVE_SUFFIX).length);
+      if (onlyInstance !== undefined && id !== onlyInstance) continue;
+      if (this.#replaying.has(id)) continue;
+      const connected = this.#instances.get(id)?.session;
+      if (connected !== undefined && !connected.closed) continue;
+      void this.#replaySpool(join(spoolDir(this.config.socketPath), name), closed);
+    }
+  }
+
+  async #replaySpool(path: string, closed: boolean): Promise<void> {
+    let reader: SpoolReader;
+    try {
+      reader = new SpoolReader(path, this.config.maxFrameBytes);
+    } catch (error) {
+      this.warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
+      return;
+    }
+    const { header } = reader;
+    if (!closed && isAlive(header.pid)) {
+      reader.close(); // its worker still runs and will read it back itself
+      return;
+    }
+    this.#replaying.add(header.instanceId);
+    const instance = this.#instanceFor(header.instanceId, header.name, header.pid);
+    const source: RecordSource = { name: header.name, nameBytes: header.nameBytes, pid: header.pid };
+    let records = 0;
+    let lastTicket = 0;
+    let lastSeq = 0;
+    try {
+      for (
+        let frames = reader.next(REPLAY_SLICE_BYTES);
+        frames.length > 0;
+        frames = reader.next(REPLAY_SLICE_BYTES)
+      ) {
+        for (const frame of frames) {
+          if (frameType(frame) !== MessageType.BATCH)
+            throw new ProtocolError("spool holds a frame that is not a BATCH");
+          const { seq, batch } = decodeBatch(frame, source);
+          if (seq <= instance.dispatchedSeq) continue; // the socket (or an earlier replay) delivered it
+          instance.dispatchedSeq = seq;
+          instance.recordsReceived += batch.count;
+          this.#recordsReceived += batch.count;
+          records += batch.count;
+          lastTicket = this.#dispatch(batch);
+          lastSeq = seq;
+        }
+        await this.#roomInQueues();
+      }
+      if (reader.damaged)
+        this.warning(`Spool ${path} of ${header.name} (pid ${header.pid}) ends in a damaged frame`);
+    } catch (error) {
+      this.warning(`Stopped replaying spool ${path}: ${describeError(error, [])}`);
+    } finally {
+      reader.close();
+    }
+    if (lastTicket > 0) {
+      await this.#settled(lastTicket);
+      instance.committedSeq = Math.max(instance.committedSeq, lastSeq);
+      this.#journal?.record(instance.id, lastSeq);
+    }
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone already: nothing left to deliver twice.
+    }
+    this.#replaying.delete(header.instanceId);
+    if (records > 0) {
+      this.warning(
+        `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
+      );
+    }
+  }
+
+  /** Waits while a healthy handler's queue is full, so replaying a big spool cannot flood memory. */
+  async #roomInQueues(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#queues.some((q) => q.full && !q.stalled)) {
+      await Promise.race(this.#queues.map((q) => q.idle()));
+    }
+  }
+
+  /** Resolves once every handler (not stalled) has settled `ticket`. */
+  #settled(ticket: number): Promise<void> {
+    if (this.#ackableTicket() >= ticket) return Promise.resolve();
+    return new Promise((resolve) => this.#settleWaiters.push({ ticket, resolve }));
   }
 
   /** Resolves once the master listens; rejects with a clear error (e.g. the path is in use). */
@@ -360,29 +485,36 @@ export class MasterLogger extends LoggerBase {
     }
   }
 
-  #onHello(session: Session, hello: Hello): void {
-    let instance = this.#instances.get(hello.instanceId);
-    if (instance?.session !== undefined && !instance.session.closed) {
-      // The worker reconnected before we noticed the old connection die; the new one wins.
-      instance.session.closed = true;
-      instance.session.socket.destroy();
-    }
+  /** The instance record for an id, created (and seeded from the journal) on first sight. */
+  #instanceFor(id: string, name: string, pid: number): Instance {
+    let instance = this.#instances.get(id);
     if (instance === undefined) {
+      const committed = this.#journal?.committed(id) ?? 0;
       instance = {
-        id: hello.instanceId,
-        name: hello.name,
-        pid: hello.pid,
-        session,
-        dispatchedSeq: 0,
-        committedSeq: 0,
+        id,
+        name,
+        pid,
+        session: undefined,
+        dispatchedSeq: committed,
+        committedSeq: committed,
         recordsReceived: 0,
         recordsDropped: 0,
         lastHeartbeat: null,
         nextCheckIn: null,
-        state: "connected",
+        state: "disconnected",
       };
-      this.#instances.set(hello.instanceId, instance);
+      this.#instances.set(id, instance);
       this.#forgetOldInstances();
+    }
+    return instance;
+  }
+
+  #onHello(session: Session, hello: Hello): void {
+    const instance = this.#instanceFor(hello.instanceId, hello.name, hello.pid);
+    if (instance.session !== undefined && !instance.session.closed) {
+      // The worker reconnected before we noticed the old connection die; the new one wins.
+      instance.session.closed = true;
+      instance.session.socket.destroy();
     }
     instance.session = session;
     instance.state = "connected";
@@ -454,7 +586,17 @@ export class MasterLogger extends LoggerBase {
     }
     if (instance.state === "disconnected") return; // already reported (protocol error)
     instance.state = "disconnected";
-    if (this.#running) this.warning(`${session.label()} appears dead: connection closed without shutdown`);
+    if (!this.#running) return;
+    this.warning(`${session.label()} appears dead: connection closed without shutdown`);
+    // A worker that died with records no one acknowledged spools them on its way down.
+    for (const delay of SPOOL_CHECK_DELAYS_MS) {
+      const timer = setTimeout(() => {
+        this.#spoolTimers.delete(timer);
+        if (this.#running) this.#scanSpools(instance.id);
+      }, delay);
+      timer.unref();
+      this.#spoolTimers.add(timer);
+    }
   }
 
   /** A half-closed session (worker sent everything after GOODBYE) ends once its acks are out. */
@@ -488,9 +630,19 @@ export class MasterLogger extends LoggerBase {
       }
       session.ackHead = head;
       const instance = session.instance!;
-      if (seq > instance.committedSeq) instance.committedSeq = seq;
+      if (seq > instance.committedSeq) {
+        instance.committedSeq = seq;
+        this.#journal?.record(instance.id, seq);
+      }
       if (!session.closed) session.socket.write(encodeAck(seq));
       this.#maybeFinishSession(session);
+    }
+    if (this.#settleWaiters.length > 0) {
+      this.#settleWaiters = this.#settleWaiters.filter((waiter) => {
+        if (waiter.ticket > ackable) return true;
+        waiter.resolve();
+        return false;
+      });
     }
     if (this.#paused && this.#queues.every((q) => q.stalled || q.drained)) {
       this.#setPaused(false);
@@ -651,6 +803,8 @@ export class MasterLogger extends LoggerBase {
       }),
     );
     await withDeadline(serverClosed, Date.now() + 100);
+    for (const timer of this.#spoolTimers) clearTimeout(timer);
+    this.#journal?.close();
     this.#closed = true;
   }
 }
@@ -665,4 +819,14 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | und
       timer = setTimeout(() => done(undefined), remaining);
     }),
   ]);
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { writeSync } from "node:fs";
 import type { Socket } from "node:net";
+import { isMainThread } from "node:worker_threads";
 import { writeNowNs } from "./clock.js";
 import { LoggerConfig } from "./config.js";
 import { InvalidConfigError } from "./errors.js";
@@ -16,6 +17,8 @@ import {
   encodeShutdown,
   recordBytes,
 } from "./protocol/encoder.js";
+import { readU64 } from "./protocol/u64.js";
+import { Spool } from "./spool.js";
 import { Backoff, connectUnix } from "./transport/client.js";
 
 /** Replies from the master are tiny (WELCOME, ACK, GOODBYE, ERROR text); anything bigger is wrong. */
@@ -44,12 +47,35 @@ const CLOSED = 2;
 const liveWorkers = new Set<WorkerLogger>();
 let exitHookInstalled = false;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const worker of liveWorkers) worker.flushSync();
-  });
+/** Signals after which the process would otherwise die with records still in memory. */
+const FLUSH_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
+
+function flushAllSync(): void {
+  for (const worker of liveWorkers) worker.flushSync();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  flushAllSync();
+  if (process.listenerCount(signal) === 1) {
+    // Ours is the only handler: the application expects the default, which is to die by the
+    // signal. Re-raising it after removing ourselves gives exactly that (exit status included).
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function installExitHooks(signals: boolean): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // 'exit' also runs after process.exit() and after an uncaught exception has been printed.
+    process.on("exit", flushAllSync);
+  }
+  // Signals reach only the main thread; a worker_threads logger relies on the 'exit' hook.
+  if (signals && isMainThread) {
+    for (const signal of FLUSH_SIGNALS) {
+      if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+    }
+  }
 }
 
 /**
@@ -72,6 +98,10 @@ export class WorkerLogger extends LoggerBase {
   readonly name: string;
   readonly config: LoggerConfig;
   readonly #hello: Buffer;
+  readonly #instanceId: Buffer;
+  /** Overflow on disk, newer than everything in #pending; created on first use. */
+  #spool: Spool | undefined;
+  #spoolFailureReported = false;
   readonly #batchBytes: number;
   #builder: BatchBuilder | undefined;
   #seq = 0;
@@ -109,19 +139,20 @@ export class WorkerLogger extends LoggerBase {
     this.name = name;
     this.minLevel = config.baseLevel;
     this.#batchBytes = config.maxBatchBytes;
-    this.#hello = encodeHello({
-      pid: process.pid,
-      instanceId: randomBytes(8),
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      name,
-    });
     this.#backoff = new Backoff(config.reconnectMinMs, config.reconnectMaxMs);
     // Timers are unref'd: a logger must never be the reason a process stays alive. The exit hook
     // writes out whatever is left when the process ends on its own.
     this.#flushTimer = setInterval(() => this.#tick(), config.flushIntervalMs).unref();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), config.heartbeatIntervalMs).unref();
+    this.#instanceId = randomBytes(8);
+    this.#hello = encodeHello({
+      pid: process.pid,
+      instanceId: this.#instanceId,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      name,
+    });
     liveWorkers.add(this);
-    installExitHook();
+    installExitHooks(config.handleSignals);
     this.#connect();
   }
 
@@ -172,16 +203,61 @@ export class WorkerLogger extends LoggerBase {
     if (builder === undefined || builder.count === 0) return;
     this.#builder = undefined;
     const frameBytes = builder.byteLength;
-    if (
-      this.#backlogBytes + frameBytes > this.config.maxBacklogBytes &&
-      this.config.onBackpressure === "drop"
-    ) {
+    const spooling = this.#spool !== undefined && this.#spool.frames > 0;
+    if (!spooling && this.#backlogBytes + frameBytes <= this.config.maxBacklogBytes) {
+      const seq = ++this.#seq;
+      this.#pending.push({ seq, frame: builder.seal(seq), count: builder.count });
+      this.#backlogBytes += frameBytes;
+      return;
+    }
+    // Memory is full (or older batches already wait on disk, and order must hold).
+    if (this.config.onBackpressure === "drop" || !this.#spoolFrame(builder.seal(this.#seq + 1))) {
       this.#dropped += builder.count;
       return;
     }
-    const seq = ++this.#seq;
-    this.#pending.push({ seq, frame: builder.seal(seq), count: builder.count });
-    this.#backlogBytes += frameBytes;
+    this.#seq++;
+  }
+
+  /** Appends a frame to the spool; false when the spool is full or the disk refused it. */
+  #spoolFrame(frame: Buffer): boolean {
+    try {
+      this.#spool ??= new Spool(this.config.socketPath, {
+        instanceId: this.#instanceId,
+        pid: process.pid,
+        name: this.name,
+      });
+      if (this.#spool.bytes + frame.length > this.config.maxSpoolBytes) return false;
+      this.#spool.append(frame);
+      return true;
+    } catch (error) {
+      this.#reportSpoolFailure(error);
+      return false;
+    }
+  }
+
+  #reportSpoolFailure(error: unknown): void {
+    if (this.#spoolFailureReported) return;
+    this.#spoolFailureReported = true;
+    process.stderr.write(
+      `logmux: worker ${this.name}: cannot write the spool: ${(error as Error).message}\n`,
+    );
+  }
+
+  /** Moves spooled batches back into memory as acknowledgements make room, oldest first. */
+  #refill(): void {
+    const spool = this.#spool;
+    if (spool === undefined) return;
+    const limit = this.config.maxBacklogBytes;
+    while (spool.frames > 0 && this.#backlogBytes < limit / 2) {
+      for (const frame of spool.take(limit / 4)) {
+        this.#pending.push({ seq: readU64(frame, 5), frame, count: frame.readUInt32LE(13) });
+        this.#backlogBytes += frame.length;
+      }
+    }
+    if (spool.frames === 0) {
+      spool.remove();
+      this.#spool = undefined;
+    }
   }
 
   #scheduleSend(): void {
@@ -285,6 +361,7 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #pump(): void {
+    if (this.#spool !== undefined) this.#refill();
     const socket = this.#socket;
     if (socket === undefined || !this.#welcomed || !this.#writable || this.#goodbye) return;
     const pending = this.#pending;
@@ -323,6 +400,7 @@ export class WorkerLogger extends LoggerBase {
     if (drop > 0) {
       pending.splice(0, drop);
       this.#sendIndex = Math.max(0, this.#sendIndex - drop);
+      if (this.#spool !== undefined) this.#pump();
     }
     this.#wake();
   }
@@ -399,10 +477,15 @@ export class WorkerLogger extends LoggerBase {
       await withTimeout(closed, this.config.shutdownTimeoutMs);
       socket.destroy();
     }
-    const undelivered = this.#pending.reduce((sum, batch) => sum + batch.count, 0);
-    if (undelivered > 0) {
+    const unacknowledgedBatches = this.#pending.length + (this.#spool?.frames ?? 0);
+    if (unacknowledgedBatches > 0) {
+      const path = this.#spoolUnacknowledged();
       process.stderr.write(
-        `logmux: worker ${this.name}: ${undelivered} records were not acknowledged by a master within ${this.config.shutdownTimeoutMs} ms\n`,
+        `logmux: worker ${this.name}: no master acknowledged every record within ${this.config.shutdownTimeoutMs} ms; ${
+          path === undefined
+            ? "they could not be spooled and are lost"
+            : `the rest is spooled to ${path} for the next master`
+        }\n`,
       );
     }
     for (const waiter of this.#waiters) waiter.resolve();
@@ -410,22 +493,70 @@ export class WorkerLogger extends LoggerBase {
   }
 
   /**
-   * Last-chance write when the process exits without shutdown(): sends the open batch and every
-   * unsent one synchronously, if the socket has nothing half-written that a sync write would
-   * interleave with.
+   * Last-chance delivery when the process ends without shutdown() (exit, process.exit(), uncaught
+   * exception, SIGTERM/SIGINT): writes every unsent batch to the socket synchronously when the
+   * master is connected and nothing is half-written; otherwise hands every unacknowledged batch
+   * to the spool for the next master.
    * @internal
    */
   flushSync(): void {
     if (this.#state === CLOSED) return;
     this.#seal();
+    if (this.#writeUnsentSync()) return;
+    const spooled = this.#spoolUnacknowledged();
+    if (spooled !== undefined) this.#state = CLOSED;
+  }
+
+  #writeUnsentSync(): boolean {
     const socket = this.#socket;
-    const fd = (socket as unknown as { _handle?: { fd?: number; writeQueueSize?: number } } | undefined)
-      ?._handle;
-    if (socket === undefined || !this.#welcomed || fd?.fd === undefined || fd.fd < 0) return;
-    if (socket.writableLength > 0 || (fd.writeQueueSize ?? 0) > 0) return;
+    if (socket === undefined || !this.#welcomed || this.#goodbye) return false;
+    if (this.#spool !== undefined && this.#spool.frames > 0) return false;
+    const handle = (socket as unknown as { _handle?: { fd?: number; writeQueueSize?: number } })._handle;
+    const fd = handle?.fd;
+    if (fd === undefined || fd < 0) return false;
+    // A write still queued in Node or libuv may be half on the wire; bytes of ours after it would
+    // corrupt the stream.
+    if (socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0) return false;
     for (let i = this.#sendIndex; i < this.#pending.length; i++) {
-      if (!writeFully(fd.fd, this.#pending[i]!.frame)) return;
+      if (!writeFully(fd, this.#pending[i]!.frame)) return false;
       this.#sendIndex = i + 1;
+    }
+    return true;
+  }
+
+  /**
+   * Puts every unacknowledged batch (memory first, then what was already on disk) into a spool
+   * handed over to the next master. Returns its path, or undefined when there was nothing to keep
+   * or the disk refused.
+   */
+  #spoolUnacknowledged(): string | undefined {
+    const older = this.#pending;
+    const newer = this.#spool?.take(Number.POSITIVE_INFINITY) ?? [];
+    if (older.length === 0 && newer.length === 0) {
+      this.#spool?.remove();
+      this.#spool = undefined;
+      return undefined;
+    }
+    try {
+      this.#spool?.remove();
+      const spool = new Spool(this.config.socketPath, {
+        instanceId: this.#instanceId,
+        pid: process.pid,
+        name: this.name,
+      });
+      this.#spool = spool;
+      for (const frame of [...older.map((batch) => batch.frame), ...newer]) {
+        if (spool.bytes + frame.length > this.config.maxSpoolBytes) this.#dropped += frame.readUInt32LE(13);
+        else spool.append(frame);
+      }
+      this.#pending = [];
+      this.#backlogBytes = 0;
+      this.#sendIndex = 0;
+      this.#spool = undefined;
+      return spool.handOver();
+    } catch (error) {
+      this.#reportSpoolFailure(error);
+      return undefined;
     }
   }
 }
