@@ -118,10 +118,13 @@ export class DiscordLogHandler extends NetworkLogHandler {
     }
     const match = WEBHOOK_PATH.exec(parsed.pathname);
     if (parsed.protocol !== "https:" || !DISCORD_HOSTS.has(parsed.hostname) || parsed.port !== "" || !match) {
-      throw new InvalidConfigError(
-        "webhookUrl",
-        `expected ${describeAccepted()}, got ${parsed.protocol}//${parsed.host}${DISCORD_HOSTS.has(parsed.hostname) ? " with another path" : ""}`,
-      );
+      const got =
+        parsed.protocol !== "https:"
+          ? `an ${parsed.protocol} URL`
+          : !DISCORD_HOSTS.has(parsed.hostname) || parsed.port !== ""
+            ? `a URL on ${parsed.host}`
+            : "another path on discord.com";
+      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${got}`);
     }
     secrets.push(`${match[1]}/${match[2]}`, match[2]!);
     return { url: parsed.href, secrets, label: "Discord webhook" };

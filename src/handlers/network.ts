@@ -219,7 +219,6 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
   #entries: string[] = [];
   #head = 0;
   #queuedChars = 0;
-  #headPartial = false;
   #headDamaged = false;
   #firstQueuedAt = 0;
   /** Lines dropped since the last summary line was put in a message. */
@@ -247,7 +246,6 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
   #failedLines = 0;
   #retries = 0;
   #rateLimited = 0;
-  #refusedAfterStop = 0;
 
   protected constructor(options: NetworkLogHandlerOptions, profile: NetworkProfile) {
     super({ ...options, level: options.level ?? LogLevel.WARNING });
@@ -361,7 +359,6 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
     if (this.#stopped || this.#closed) {
       this.#acceptedLines++;
       this.#failedLines++;
-      this.#refusedAfterStop++;
       return;
     }
     if (this.#entries.length === this.#head) this.#firstQueuedAt = performance.now();
@@ -384,7 +381,6 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
     this.#entries[this.#head] = "";
     this.#head++;
     this.#queuedChars -= line.length;
-    this.#headPartial = false;
     this.#headDamaged = false;
     if (this.#head >= COMPACT_MIN_HEAD && this.#head * 2 >= this.#entries.length) {
       this.#entries = this.#entries.slice(this.#head);
@@ -432,7 +428,6 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
       const rest = line.charCodeAt(at) === 0x0a ? line.slice(at + 1) : line.slice(at);
       this.#entries[this.#head] = rest;
       this.#queuedChars -= line.length - rest.length;
-      this.#headPartial = true;
       endsPartial = true;
       break;
     }

@@ -109,10 +109,13 @@ export class SlackLogHandler extends NetworkLogHandler {
     }
     const match = WEBHOOK_PATH.exec(parsed.pathname);
     if (parsed.protocol !== "https:" || parsed.hostname !== SLACK_HOST || parsed.port !== "" || !match) {
-      throw new InvalidConfigError(
-        "webhookUrl",
-        `expected ${describeAccepted()}, got ${parsed.protocol}//${parsed.host}${parsed.hostname === SLACK_HOST ? " with another path" : ""}`,
-      );
+      const got =
+        parsed.protocol !== "https:"
+          ? `an ${parsed.protocol} URL`
+          : parsed.hostname !== SLACK_HOST || parsed.port !== ""
+            ? `a URL on ${parsed.host}`
+            : "another path on hooks.slack.com";
+      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${got}`);
     }
     secrets.push(match[1]!, match[1]!.split("/")[2]!);
     return { url: parsed.href, secrets, label: "Slack webhook" };
