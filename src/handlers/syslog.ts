@@ -1,5 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { isIPv6, connect as netConnect, type Socket } from "node:net";
+import { isIP, isIPv6, connect as netConnect, type Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { HandlerError, InvalidConfigError } from "../errors.js";
@@ -526,7 +526,7 @@ export class SyslogLogHandler extends BaseLogHandler {
         ? tlsConnect({
             host: this.host,
             port: this.port,
-            servername: this.#tls?.servername ?? (isIPv6(this.host) ? undefined : this.host),
+            servername: this.#tls?.servername ?? (isIP(this.host) !== 0 ? undefined : this.host),
             ca: this.#tls?.ca,
             cert: this.#tls?.cert,
             key: this.#tls?.key,
@@ -655,6 +655,8 @@ export class SyslogLogHandler extends BaseLogHandler {
       if (message === undefined) break;
       this.#udpOutstanding++;
       udp.send(message, this.port, this.host, (error) => {
+        // After close() gave up, it has already counted this datagram as failed.
+        if (this.#closed) return;
         this.#udpOutstanding--;
         if (error) {
           this.#failed++;
