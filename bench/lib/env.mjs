@@ -1,0 +1,72 @@
+// Where things are, whether logmux is built, and what machine and versions this run used.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BENCH = fileURLToPath(new URL("../", import.meta.url));
+/** The build under test: dist/ of this repository, or LOGMUX_DIST (another build's dist directory). */
+export const DIST = process.env.LOGMUX_DIST ? `${resolve(process.env.LOGMUX_DIST)}/` : `${ROOT}dist/`;
+export const DIST_INDEX = `${DIST}index.js`;
+export const PEERS = ["pino", "winston", "log4js"];
+
+/** The message every benchmark logs: 40-60 bytes of ASCII, also the marker used to count lines. */
+export const MESSAGE = "request handled: GET /api/items/42 status=200 in 3.1ms";
+
+/** Returns { available: true } or { available: false, reason } without importing anything heavy twice. */
+export async function logmuxStatus() {
+  for (const file of ["master.js", "worker.js", "index.js"]) {
+    if (!existsSync(`${DIST}${file}`)) {
+      return { available: false, reason: `${DIST}${file} is missing (run npm run build)` };
+    }
+  }
+  try {
+    const mod = await import(DIST_INDEX);
+    const missing = ["LoggerConfig", "LogLevel", "MasterLogger", "WorkerLogger", "FileLogHandler"].filter(
+      (name) => mod[name] === undefined,
+    );
+    if (missing.length)
+      return { available: false, reason: `dist/index.js does not export ${missing.join(", ")}` };
+  } catch (error) {
+    return { available: false, reason: `importing dist/index.js failed: ${error.message}` };
+  }
+  return { available: true };
+}
+
+function readVersion(packageJson) {
+  try {
+    return JSON.parse(readFileSync(packageJson, "utf8")).version;
+  } catch {
+    return "not installed";
+  }
+}
+
+function gitRevision() {
+  try {
+    const rev = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    return dirty.trim() ? `${rev} (src modified)` : rev;
+  } catch {
+    return "unknown";
+  }
+}
+
+export function machineInfo() {
+  const cpuList = cpus();
+  const versions = { logmux: `${readVersion(`${ROOT}package.json`)} @ ${gitRevision()}` };
+  for (const peer of PEERS) versions[peer] = readVersion(`${BENCH}node_modules/${peer}/package.json`);
+  return {
+    cpuModel: cpuList[0]?.model.trim() ?? "unknown",
+    cores: cpuList.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    versions,
+  };
+}

@@ -1,0 +1,143 @@
+// Scenario 1: the cost of one log call in the calling process.
+import { join } from "node:path";
+import { MESSAGE } from "../lib/env.mjs";
+import { countOccurrences, withTempDir } from "../lib/files.mjs";
+import { fmtInt, fmtNs, fmtRatio } from "../lib/format.mjs";
+import { forkChild, runBounded } from "../lib/proc.mjs";
+import { median, percentile, rotate } from "../lib/stats.mjs";
+
+export const name = "hotpath";
+
+const LABELS = {
+  logmux: "logmux WorkerLogger (master in another process)",
+  pino: "pino, destination({ sync: false })",
+  "pino-transport": "pino, transport({ target: 'pino/file' })",
+  winston: "winston, File transport",
+  "log4js-file": "log4js, file appender",
+  floor: "floor: Buffer#utf8Write into a preallocated buffer",
+};
+
+async function runOnce(kind, settings) {
+  return withTempDir((dir) =>
+    runBounded(`hot path ${kind}`, settings.timeoutMs, async (track) => {
+      const file = join(dir, "out.log");
+      const socketPath = join(dir, "m.sock");
+      let master;
+      if (kind === "logmux") {
+        master = track(forkChild("logmux-master", { socketPath, file }));
+        await master.next("ready");
+        master.send({ type: "reset" });
+        await master.next("reset");
+      }
+      const child = track(forkChild("hotpath", { ...settings, kind, file, socketPath, name: "bench" }));
+      const { perCallNs } = await child.next("result");
+      await child.exited;
+      if (master) {
+        master.send({ type: "shutdown" });
+        await master.next("closed");
+        await master.exited;
+      }
+      const expected = settings.calls + settings.warmupCalls;
+      return {
+        medianNs: median(perCallNs),
+        p99Ns: percentile(perCallNs, 99),
+        p999Ns: percentile(perCallNs, 99.9),
+        blocks: perCallNs.length,
+        delivered: kind === "floor" ? null : await countOccurrences(file, MESSAGE),
+        expected,
+      };
+    }),
+  );
+}
+
+export async function run(ctx) {
+  const settings = { ...ctx.options.hotpath, timeoutMs: ctx.options.quick ? 60_000 : 120_000 };
+  const kinds = [
+    "floor",
+    ...(ctx.logmux.available ? ["logmux"] : []),
+    "pino",
+    "pino-transport",
+    "winston",
+    "log4js-file",
+  ];
+  const rounds = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const kind of rotate(kinds, round)) {
+      ctx.progress(`hot path round ${round + 1}/${settings.rounds}: ${kind}`);
+      try {
+        rounds[kind].push(await runOnce(kind, settings));
+      } catch (error) {
+        rounds[kind].push({ error: error.message });
+        ctx.warn(`hot path ${kind} failed: ${error.message}`);
+      }
+    }
+  }
+
+  const summary = {};
+  for (const kind of kinds) {
+    const ok = rounds[kind].filter((r) => !r.error);
+    const lost = ok.filter((r) => r.delivered !== null && r.delivered !== r.expected);
+    summary[kind] = {
+      medianNs: median(ok.map((r) => r.medianNs)),
+      p99Ns: median(ok.map((r) => r.p99Ns)),
+      okRounds: ok.length,
+      failedRounds: rounds[kind].length - ok.length,
+      linesOk: lost.length === 0,
+      lost,
+    };
+  }
+  const logmux = summary.logmux;
+  const ratio = (kind) => (logmux ? logmux.medianNs / summary[kind].medianNs : Number.NaN);
+  const table = {
+    title: "1. Hot path: cost of one log call (one process)",
+    columns: [
+      { key: "logger", label: "logger", align: "left" },
+      { key: "median", label: "median /call" },
+      { key: "p99", label: "p99 /call" },
+      { key: "ratio", label: "logmux/this (median)" },
+      { key: "lines", label: "lines written", align: "left" },
+    ],
+    rows: kinds.map((kind) => {
+      const s = summary[kind];
+      const r = rounds[kind].find((x) => !x.error);
+      let lines = "n/a";
+      if (kind !== "floor" && r) {
+        lines = s.linesOk
+          ? `${fmtInt(r.expected)} ✓`
+          : `LOST: ${s.lost.map((x) => `${fmtInt(x.delivered)} of ${fmtInt(x.expected)}`).join(", ")}`;
+      }
+      if (s.failedRounds) lines += ` (${s.failedRounds} round(s) failed)`;
+      return {
+        logger: LABELS[kind],
+        median: fmtNs(s.medianNs),
+        p99: fmtNs(s.p99Ns),
+        ratio: fmtRatio(ratio(kind)),
+        lines,
+      };
+    }),
+    notes: [
+      `${settings.calls.toLocaleString("en-US")} measured calls per round after ${settings.warmupCalls.toLocaleString("en-US")} warm-up calls, each logger in a fresh process; ${settings.rounds} rounds in round-robin order; the table shows the median over rounds.`,
+      `Per-call figures are block means: calls are timed in blocks of ${settings.blockSize} with process.hrtime.bigint() and divided by ${settings.blockSize} (one call is below the timer's resolution); "median" and "p99" are the median and 99th percentile of those block means.`,
+      `The loop yields to the event loop every ${settings.blockSize * settings.blocksPerBurst} calls (not timed), so each logger's asynchronous I/O runs as in an application; work a logger defers off the calling code path (winston's streams, pino's transport thread) does not show here but does in the end-to-end CPU column.`,
+      `Message: ${JSON.stringify(MESSAGE)} (${Buffer.byteLength(MESSAGE)} bytes), level info, each logger's default line format.`,
+      ...(ctx.logmux.available ? [] : [`logmux not measured: ${ctx.logmux.reason}.`]),
+    ],
+  };
+
+  const targets = [];
+  if (logmux && summary.pino && summary.floor) {
+    const cheaper = summary.pino.medianNs / logmux.medianNs;
+    targets.push({
+      target: "worker log call >= 10x cheaper than pino's (destination, sync:false)",
+      measured: `${fmtRatio(cheaper)} cheaper (${fmtNs(logmux.medianNs)} vs ${fmtNs(summary.pino.medianNs)})`,
+      pass: cheaper >= 10,
+    });
+    const overFloor = logmux.medianNs / summary.floor.medianNs;
+    targets.push({
+      target: "worker log call within 2x of the buffer-copy floor",
+      measured: `${fmtRatio(overFloor)} the floor (${fmtNs(logmux.medianNs)} vs ${fmtNs(summary.floor.medianNs)})`,
+      pass: overFloor <= 2,
+    });
+  }
+  return { tables: [table], targets, raw: { settings, rounds, summary } };
+}
