@@ -56,6 +56,8 @@ export class HandlerQueue {
   #stalled = false;
   #stallTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
+  /** Records handed to a push that has not settled yet. */
+  #inFlight = 0;
   /** Every ticket at or below this one is settled for this handler. */
   settledTicket = 0;
   delivered = 0;
@@ -171,7 +173,9 @@ export class HandlerQueue {
       this.#settle(lastTicket, records);
       return;
     }
-    this.#stallTimer = setTimeout(() => this.#setStalled(true), this.#stallTimeoutMs);
+    this.#inFlight = records;
+    // Unref'd: a handler that hangs forever must not also keep the process alive.
+    this.#stallTimer = setTimeout(() => this.#setStalled(true), this.#stallTimeoutMs).unref();
     (result as Promise<void>).then(
       () => this.#settle(lastTicket, records),
       (error: unknown) => {
@@ -196,6 +200,7 @@ export class HandlerQueue {
     }
     if (ticket > this.settledTicket) this.settledTicket = ticket;
     this.delivered += records;
+    this.#inFlight = 0;
     this.#setStalled(false);
     if (this.#head < this.#items.length) {
       this.#schedule();
@@ -214,9 +219,9 @@ export class HandlerQueue {
     return new Promise((wake) => this.#idleWaiters.push(wake));
   }
 
-  /** Records still queued (not yet pushed), for the shutdown report. */
+  /** Records not yet settled (queued, or in a push that has not finished), for the shutdown report. */
   pendingRecords(): number {
-    let total = 0;
+    let total = this.#inFlight;
     for (let i = this.#head; i < this.#items.length; i++)
       total += countAtOrAbove(this.#items[i]!.batch, this.#minLevel);
     return total;

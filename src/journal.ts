@@ -19,7 +19,7 @@ const MAX_INSTANCES = 4096;
 export class CommitJournal {
   readonly path: string;
   readonly #committed = new Map<string, number>();
-  #fd: number;
+  #fd: number | undefined;
   #size: number;
   readonly #entry = Buffer.alloc(ENTRY_BYTES);
 
@@ -51,7 +51,7 @@ export class CommitJournal {
   }
 
   record(instanceId: string, seq: number): void {
-    if ((this.#committed.get(instanceId) ?? 0) >= seq) return;
+    if (this.#fd === undefined || (this.#committed.get(instanceId) ?? 0) >= seq) return;
     this.#committed.delete(instanceId);
     this.#committed.set(instanceId, seq);
     const entry = this.#entry;
@@ -79,12 +79,15 @@ export class CommitJournal {
     writeSync(fd, out);
     closeSync(fd);
     renameSync(temp, this.path);
-    closeSync(this.#fd);
+    if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = openSync(this.path, "a", PRIVATE_FILE_MODE);
     this.#size = out.length;
   }
 
+  /** Idempotent; later records are ignored (the master is gone). */
   close(): void {
+    if (this.#fd === undefined) return;
     closeSync(this.#fd);
+    this.#fd = undefined;
   }
 }

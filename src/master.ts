@@ -1,4 +1,4 @@
-import { readdirSync, unlinkSync } from "node:fs";
+import { type FSWatcher, readdirSync, unlinkSync, watch } from "node:fs";
 import type { Server, Socket } from "node:net";
 import { join } from "node:path";
 import { LoggerConfig } from "./config.js";
@@ -28,7 +28,7 @@ import {
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
 import { describeError } from "./redact.js";
 import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
-import { journalPath, spoolDir } from "./state-dir.js";
+import { ensureDir, journalPath, spoolDir } from "./state-dir.js";
 import { listenUnix, removeSocketFile } from "./transport/server.js";
 
 /** Health of one worker as {@link MasterLogger.workers} reports it. */
@@ -78,6 +78,23 @@ export interface MasterLoggerOptions {
    */
   handlerStallMs?: number;
   /**
+   * A connection must send its first frame (HELLO, or STATUS_QUERY for a status client) within
+   * this long, or it is closed and reported as a protocol error: a client that connects and says
+   * nothing would otherwise hold a socket forever. Time the master spends paused by handler
+   * backpressure does not count.
+   * @default 10000
+   * @example { handshakeTimeoutMs: 2000 }
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * A frame must arrive whole within this long of its first byte, or the connection is closed and
+   * reported as a protocol error (a sender trickling a large frame byte by byte). Time the master
+   * spends paused by handler backpressure does not count.
+   * @default 30000
+   * @example { frameTimeoutMs: 10000 }
+   */
+  frameTimeoutMs?: number;
+  /**
    * Name under which the master's own records appear.
    * @default "MASTER"
    * @example { name: "aggregator" }
@@ -113,6 +130,8 @@ const ERROR_REPORT_INTERVAL_MS = 10_000;
  * spool is not ours to take.
  */
 const SPOOL_CHECK_DELAYS_MS = [50, 250, 1000, 5000];
+/** How often the spool directory is scanned besides the inotify watch. */
+const SPOOL_SCAN_INTERVAL_MS = 30_000;
 /** Spool replay hands the handlers this much per event-loop turn. */
 const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
 /** Drops by stalled handlers are summarised at most this often, with exact counts. */
@@ -127,6 +146,12 @@ class Session {
   readonly pendingAcks: { ticket: number; seq: number }[] = [];
   ackHead = 0;
   deadTimer: NodeJS.Timeout | undefined;
+  /** Runs from accept until the first HELLO or STATUS_QUERY. */
+  handshakeTimer: NodeJS.Timeout | undefined;
+  /** Runs while a frame is incomplete; `framesAtTimer` tells which frame it is timing. */
+  frameTimer: NodeJS.Timeout | undefined;
+  frames = 0;
+  framesAtTimer = 0;
   shutdownReceived = false;
   ended = false;
   closed = false;
@@ -166,11 +191,15 @@ export class MasterLogger extends LoggerBase {
   readonly #ready: Promise<void>;
   readonly #startedAt = Date.now();
   readonly #stallTimeoutMs: number;
+  readonly #handshakeTimeoutMs: number;
+  readonly #frameTimeoutMs: number;
   #server: Server | undefined;
   #journal: CommitJournal | undefined;
   #settleWaiters: { ticket: number; resolve: () => void }[] = [];
   #replaying = new Set<string>();
   #spoolTimers = new Set<NodeJS.Timeout>();
+  #spoolWatcher: FSWatcher | undefined;
+  #spoolScanTimer: NodeJS.Timeout | undefined;
   #ticket = 0;
   #running = true;
   #closed = false;
@@ -204,9 +233,13 @@ export class MasterLogger extends LoggerBase {
     });
     const maxQueueBytes = options.maxQueueBytes ?? 64 * 1024 * 1024;
     const stallTimeoutMs = options.handlerStallMs ?? 5000;
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+    const frameTimeoutMs = options.frameTimeoutMs ?? 30_000;
     for (const [field, value] of [
       ["maxQueueBytes", maxQueueBytes],
       ["handlerStallMs", stallTimeoutMs],
+      ["handshakeTimeoutMs", handshakeTimeoutMs],
+      ["frameTimeoutMs", frameTimeoutMs],
     ] as const) {
       if (!Number.isInteger(value) || value <= 0) {
         throw new InvalidConfigError(field, `expected a positive integer, got ${String(value)}`);
@@ -214,6 +247,8 @@ export class MasterLogger extends LoggerBase {
     }
     this.config = config;
     this.#stallTimeoutMs = stallTimeoutMs;
+    this.#handshakeTimeoutMs = handshakeTimeoutMs;
+    this.#frameTimeoutMs = frameTimeoutMs;
     const name = options.name ?? "MASTER";
     this.#source = { name, nameBytes: Buffer.from(name, "utf8"), pid: process.pid };
     this.minLevel = config.baseLevel;
@@ -259,6 +294,32 @@ export class MasterLogger extends LoggerBase {
         `logmux: master: cannot open the commit journal, so a restart may deliver some batches twice: ${describeError(error, [])}\n`,
       );
     }
+    this.#watchSpools();
+  }
+
+  /**
+   * Spools appear while the master runs too: a worker that exited before it ever connected, or
+   * that shut down with no acknowledgement, hands one over. inotify tells us at once; the
+   * periodic scan catches what a watch can miss (a worker SIGKILLed while spooling under
+   * backpressure leaves an active spool, which becomes ours only once its pid is gone).
+   */
+  #watchSpools(): void {
+    const dir = spoolDir(this.config.socketPath);
+    try {
+      ensureDir(dir);
+      this.#spoolWatcher = watch(dir, (_event, name) => {
+        if (this.#running && typeof name === "string" && name.endsWith(CLOSED_SUFFIX)) this.#scanSpools();
+      });
+      this.#spoolWatcher.on("error", () => {
+        // The periodic scan below still covers the directory.
+      });
+      this.#spoolWatcher.unref();
+    } catch {
+      // Unwatchable (unusual filesystems): the periodic scan below still covers it.
+    }
+    const timer = setInterval(() => this.#scanSpools(), SPOOL_SCAN_INTERVAL_MS);
+    timer.unref();
+    this.#spoolScanTimer = timer;
     this.#scanSpools();
   }
 
@@ -278,7 +339,9 @@ export class MasterLogger extends LoggerBase {
       if (this.#replaying.has(id)) continue;
       const connected = this.#instances.get(id)?.session;
       if (connected !== undefined && !connected.closed) continue;
-      void this.#replaySpool(join(spoolDir(this.config.socketPath), name), closed);
+      this.#replaySpool(join(spoolDir(this.config.socketPath), name), closed).catch((error: unknown) => {
+        process.stderr.write(`logmux: master: replaying spool ${name} failed: ${describeError(error, [])}\n`);
+      });
     }
   }
 
@@ -333,12 +396,13 @@ export class MasterLogger extends LoggerBase {
       instance.committedSeq = Math.max(instance.committedSeq, lastSeq);
       this.#journal?.record(instance.id, lastSeq);
     }
+    this.#replaying.delete(header.instanceId);
+    if (this.#closed) return; // shut down mid-replay: the next master finishes the file
     try {
       unlinkSync(path);
     } catch {
       // Gone already: nothing left to deliver twice.
     }
-    this.#replaying.delete(header.instanceId);
     if (records > 0) {
       this.warning(
         `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
@@ -407,16 +471,70 @@ export class MasterLogger extends LoggerBase {
         reader.push(chunk);
       } catch (error) {
         this.#protocolFailure(session, error);
+        return;
       }
+      this.#watchFrame(session);
     });
     socket.on("end", () => {
       session.ended = true;
+      // A stranger that stops mid-frame is reported here; a worker is reported when it closes
+      // ("appears dead"), which also looks for its spool.
+      if (reader.bufferedBytes > 0 && session.instance === undefined && !session.closed) {
+        this.#protocolFailure(
+          session,
+          new ProtocolError(`connection ended ${reader.bufferedBytes} bytes into a frame`),
+        );
+        return;
+      }
       this.#maybeFinishSession(session);
     });
     socket.on("error", () => {
       // 'close' follows; a reset connection is handled there like any other close.
     });
     socket.on("close", () => this.#onClose(session));
+    session.handshakeTimer = this.#deadline(
+      session,
+      this.#handshakeTimeoutMs,
+      `no HELLO or STATUS_QUERY within ${this.#handshakeTimeoutMs} ms`,
+    );
+  }
+
+  /**
+   * Closes `session` as a protocol error after `ms` unless the timer is cleared first, or a frame
+   * completes. While the master is not reading (backpressure) the clock restarts: only the peer's
+   * slowness counts.
+   */
+  #deadline(session: Session, ms: number, reason: string): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      // Judge only after reading what has already arrived (setImmediate runs after this turn's
+      // I/O): a master slowed by its own work must not blame a peer whose bytes are waiting.
+      const frames = session.frames;
+      setImmediate(() => {
+        if (session.closed || session.frames !== frames) return;
+        if (session.paused) timer.refresh();
+        else this.#protocolFailure(session, new ProtocolError(reason));
+      });
+    }, ms);
+    return timer.unref();
+  }
+
+  /** Gives each frame `frameTimeoutMs` from its first byte to arrive whole. */
+  #watchFrame(session: Session): void {
+    if (session.reader.bufferedBytes === 0) {
+      clearTimeout(session.frameTimer);
+      session.frameTimer = undefined;
+    } else if (session.frameTimer === undefined) {
+      session.framesAtTimer = session.frames;
+      session.frameTimer = this.#deadline(
+        session,
+        this.#frameTimeoutMs,
+        `a frame stayed incomplete for ${this.#frameTimeoutMs} ms`,
+      );
+    } else if (session.framesAtTimer !== session.frames) {
+      // The frame being timed completed and a new one began in the same chunk.
+      session.framesAtTimer = session.frames;
+      session.frameTimer.refresh();
+    }
   }
 
   #protocolFailure(session: Session, error: unknown): void {
@@ -432,7 +550,9 @@ export class MasterLogger extends LoggerBase {
 
   #onFrame(session: Session, frame: Buffer): void {
     const type = frameType(frame);
+    session.frames++;
     if (session.instance === undefined && !session.isStatusClient) {
+      clearTimeout(session.handshakeTimer);
       if (type === MessageType.HELLO) {
         this.#onHello(session, decodeHello(frame));
         return;
@@ -576,6 +696,8 @@ export class MasterLogger extends LoggerBase {
     session.closed = true;
     this.#sessions.delete(session);
     this.#clearDeadTimer(session);
+    clearTimeout(session.handshakeTimer);
+    clearTimeout(session.frameTimer);
     const instance = session.instance;
     if (instance === undefined || instance.session !== session) return;
     instance.session = undefined;
@@ -804,6 +926,8 @@ export class MasterLogger extends LoggerBase {
     );
     await withDeadline(serverClosed, Date.now() + 100);
     for (const timer of this.#spoolTimers) clearTimeout(timer);
+    if (this.#spoolScanTimer !== undefined) clearInterval(this.#spoolScanTimer);
+    this.#spoolWatcher?.close();
     this.#journal?.close();
     this.#closed = true;
   }

@@ -282,6 +282,9 @@ export class WorkerLogger extends LoggerBase {
     if (this.#state === CLOSED) return;
     const connection = ++this.#connection;
     const socket = connectUnix(this.config.socketPath);
+    // Like the timers, the connection must not keep the process alive; the exit hook delivers what
+    // is left. shutdown() refs it again, since then the caller is waiting on delivery.
+    if (this.#state === RUNNING) socket.unref();
     this.#socket = socket;
     this.#welcomed = false;
     this.#goodbye = false;
@@ -459,6 +462,7 @@ export class WorkerLogger extends LoggerBase {
 
   async #doShutdown(): Promise<void> {
     this.#state = CLOSING;
+    this.#socket?.ref();
     this.#seal();
     this.#pump();
     this.#reportDrops();

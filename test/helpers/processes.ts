@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, type ForkOptions, fork } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -24,10 +24,12 @@ export function forkFixture(
   fixture: string,
   args: unknown,
   env: NodeJS.ProcessEnv = {},
+  options: ForkOptions = {},
 ): ChildProcess {
   const child = fork(join(fixturesDir, fixture), [JSON.stringify(args)], {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, ...env },
+    ...options,
   });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {

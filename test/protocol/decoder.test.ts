@@ -1,0 +1,328 @@
+// Every check in the decoder, one malformed input each: each must raise ProtocolError
+// (code LOGMUX_PROTOCOL_ERROR), never a RangeError from reading past a buffer or a huge allocation.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ProtocolError } from "../../src/errors.js";
+import {
+  decodeBatch,
+  decodeHeartbeat,
+  decodeHello,
+  decodeU64Message,
+  decodeWelcome,
+  FrameReader,
+} from "../../src/protocol/decoder.js";
+import { encodeWelcome } from "../../src/protocol/encoder.js";
+import type { RecordSource } from "../../src/protocol/record-batch.js";
+import {
+  batchFrame,
+  heartbeatFrame,
+  helloFrame,
+  rawFrame,
+  recordBytes,
+  T,
+  u64Frame,
+} from "../helpers/frames.js";
+
+const source: RecordSource = { name: "bad", nameBytes: Buffer.from("bad"), pid: 1 };
+
+function protocolError(pattern: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof ProtocolError, `expected ProtocolError, got ${String(error)}`);
+    assert.equal(error.code, "LOGMUX_PROTOCOL_ERROR");
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+/**
+ * Runs `fn` while recording the size of every Buffer allocation, so a test can prove that a
+ * length field was refused before anything was allocated for it.
+ */
+function largestAllocation(fn: () => void): number {
+  const methods = ["alloc", "allocUnsafe", "allocUnsafeSlow"] as const;
+  const originals = methods.map((m) => Buffer[m]);
+  let largest = 0;
+  methods.forEach((method, i) => {
+    const original = originals[i]! as (size: number, ...rest: unknown[]) => Buffer;
+    (Buffer as unknown as Record<string, unknown>)[method] = (size: number, ...rest: unknown[]): Buffer => {
+      largest = Math.max(largest, size);
+      return original.call(Buffer, size, ...rest);
+    };
+  });
+  try {
+    fn();
+  } finally {
+    methods.forEach((method, i) => {
+      (Buffer as unknown as Record<string, unknown>)[method] = originals[i];
+    });
+  }
+  return largest;
+}
+
+function reader(maxFrameBytes = 1024): { reader: FrameReader; frames: Buffer[] } {
+  const frames: Buffer[] = [];
+  return { reader: new FrameReader(maxFrameBytes, (f) => frames.push(Buffer.from(f))), frames };
+}
+
+function u32(value: number): Buffer {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32LE(value);
+  return buf;
+}
+
+describe("FrameReader refuses bad lengths", () => {
+  it("an empty body (length 0: no type byte), whole or with the header split", () => {
+    for (const chunks of [
+      [u32(0)],
+      [u32(0).subarray(0, 2), u32(0).subarray(2)],
+      [Buffer.concat([u32(0), u32(9)])],
+    ]) {
+      const { reader: r } = reader();
+      assert.throws(
+        () => {
+          for (const c of chunks) r.push(c);
+        },
+        protocolError(/empty body/),
+      );
+    }
+  });
+
+  it("a length over maxFrameBytes, refused before anything is allocated for it", () => {
+    // Control: the spy does see the reader's allocation for an accepted split frame.
+    const control = reader(1024);
+    const accepted = rawFrame(T.BATCH, Buffer.alloc(999));
+    assert.equal(
+      largestAllocation(() => control.reader.push(accepted.subarray(0, 10))),
+      1004,
+    );
+    for (const length of [1025, 0x7fffffff, 0xfffffffe, 0xffffffff]) {
+      for (const split of [false, true]) {
+        const { reader: r, frames } = reader(1024);
+        const bytes = Buffer.concat([u32(length), Buffer.from([T.BATCH, 1, 2, 3])]);
+        const before = process.memoryUsage().arrayBuffers;
+        const largest = largestAllocation(() => {
+          assert.throws(
+            () => {
+              if (split) for (const b of bytes) r.push(Buffer.from([b]));
+              else r.push(bytes);
+            },
+            protocolError(new RegExp(`frame of ${length} bytes exceeds maxFrameBytes \\(1024\\)`)),
+          );
+        });
+        assert.ok(largest <= 16, `allocated ${largest} bytes for a refused ${length}-byte frame`);
+        assert.ok(process.memoryUsage().arrayBuffers - before < 1024 * 1024);
+        assert.equal(frames.length, 0);
+        assert.equal(r.bufferedBytes, 0, "nothing held after the error");
+      }
+    }
+  });
+
+  it("a bad length after good frames still delivers the good ones first", () => {
+    const { reader: r, frames } = reader(1024);
+    const good = rawFrame(T.STATUS_QUERY);
+    assert.throws(
+      () => r.push(Buffer.concat([good, good, u32(0xffffffff), Buffer.alloc(8)])),
+      protocolError(/exceeds/),
+    );
+    assert.equal(frames.length, 2);
+  });
+
+  it("refuses all input after an error, its own or one thrown by onFrame", () => {
+    const { reader: r } = reader();
+    assert.throws(() => r.push(u32(0)), protocolError(/empty body/));
+    assert.throws(() => r.push(rawFrame(T.STATUS_QUERY)), protocolError(/input after a protocol error/));
+    assert.throws(() => r.push(Buffer.alloc(0)), protocolError(/input after a protocol error/));
+
+    const seen: number[] = [];
+    const strict = new FrameReader(1024, (frame) => {
+      seen.push(frame[4]!);
+      throw new ProtocolError("handler refused");
+    });
+    assert.throws(
+      () => strict.push(Buffer.concat([rawFrame(0x11), rawFrame(0x12)])),
+      protocolError(/handler refused/),
+    );
+    assert.deepEqual(seen, [0x11], "stops at the frame that failed");
+    assert.throws(() => strict.push(rawFrame(0x13)), protocolError(/input after a protocol error/));
+  });
+});
+
+describe("decodeBatch refuses malformed batches", () => {
+  const rec = { level: 2, message: "hello" };
+
+  it("a frame shorter than the 17-byte BATCH header", () => {
+    for (const length of [5, 6, 12, 16]) {
+      assert.throws(
+        () => decodeBatch(batchFrame(1, []).subarray(0, length), source),
+        protocolError(/shorter than its header/),
+      );
+    }
+  });
+
+  it("a count larger than the frame can hold (no index allocated for it)", () => {
+    assert.throws(() => decodeBatch(batchFrame(1, [], 1), source), protocolError(/claims 1 records/));
+    assert.throws(() => decodeBatch(batchFrame(1, [rec], 2), source), protocolError(/claims 2 records/));
+    // 16 GiB of Uint32Array would be a RangeError, not a ProtocolError: the check comes first.
+    assert.throws(
+      () => decodeBatch(batchFrame(1, [rec], 0xffffffff), source),
+      protocolError(/claims 4294967295/),
+    );
+  });
+
+  it("a truncated record (count within the bound, header cut short)", () => {
+    // 13 + 10 + 5 bytes of records: count 2 passes the 13-bytes-per-record bound, record 1 does not.
+    const frame = batchFrame(1, [{ level: 2, message: "0123456789" }], 2, Buffer.alloc(5));
+    assert.throws(() => decodeBatch(frame, source), protocolError(/record 1 is truncated/));
+  });
+
+  it("a message length running past the frame", () => {
+    for (const messageLength of [6, 100, 0xffffffff]) {
+      const frame = batchFrame(1, [{ ...rec, messageLength }]);
+      assert.throws(
+        () => decodeBatch(frame, source),
+        protocolError(new RegExp(`record 0 message length ${messageLength} runs past the frame`)),
+      );
+    }
+    const second = batchFrame(1, [rec, { ...rec, messageLength: 6 }]);
+    assert.throws(() => decodeBatch(second, source), protocolError(/record 1 message length 6/));
+  });
+
+  it("an attachment length that is truncated or runs past the frame", () => {
+    // Data flag set but 0..3 bytes after the message.
+    for (const extra of [0, 1, 3]) {
+      const frame = batchFrame(1, [{ ...rec, levelByte: 0x82 }], 1, Buffer.alloc(extra));
+      assert.throws(
+        () => decodeBatch(frame, source),
+        protocolError(/record 0 attachment length is truncated/),
+      );
+    }
+    for (const dataLength of [5, 0xffffffff]) {
+      const good = recordBytes({ ...rec, data: new Uint8Array(4) });
+      good.writeUInt32LE(dataLength, 13 + 5);
+      const frame = batchFrame(1, [], 1, good);
+      assert.throws(
+        () => decodeBatch(frame, source),
+        protocolError(new RegExp(`record 0 attachment length ${dataLength} runs past the frame`)),
+      );
+    }
+  });
+
+  it("an invalid level byte: levels 6 and 7, and any flag bit but 0x80", () => {
+    for (const levelByte of [6, 7, 0x86, 0x87, 0x08, 0x10, 0x20, 0x40, 0x48, 0xc2, 0xff]) {
+      const frame = batchFrame(1, [{ ...rec, levelByte }]);
+      assert.throws(
+        () => decodeBatch(frame, source),
+        protocolError(new RegExp(`record 0 has invalid level byte 0x${levelByte.toString(16)}$`)),
+      );
+    }
+    for (const levelByte of [0, 5])
+      assert.equal(decodeBatch(batchFrame(1, [{ ...rec, levelByte }]), source).batch.count, 1);
+  });
+
+  it("trailing bytes after the counted records", () => {
+    assert.throws(
+      () => decodeBatch(batchFrame(1, [rec], 1, Buffer.alloc(1)), source),
+      protocolError(/1 bytes after its 1 records/),
+    );
+    assert.throws(
+      () => decodeBatch(batchFrame(1, [rec, rec], 1), source),
+      protocolError(/18 bytes after its 1 records/),
+    );
+    assert.throws(
+      () => decodeBatch(batchFrame(1, [], 0, Buffer.alloc(12)), source),
+      protocolError(/12 bytes after its 0/),
+    );
+  });
+});
+
+describe("decodeHello refuses malformed HELLOs", () => {
+  it("shorter than its fixed fields", () => {
+    const frame = helloFrame();
+    for (const length of [5, 20, 30]) {
+      assert.throws(
+        () => decodeHello(frame.subarray(0, length)),
+        protocolError(/shorter than its fixed fields/),
+      );
+    }
+  });
+
+  it("bad magic", () => {
+    for (const magic of [0, 0x4c4d5558, 0x58554d4d]) {
+      assert.throws(() => decodeHello(helloFrame({ magic })), protocolError(/LMUX magic/));
+    }
+  });
+
+  it("a protocol version other than 1", () => {
+    for (const version of [0, 2, 0xffff]) {
+      assert.throws(
+        () => decodeHello(helloFrame({ version })),
+        protocolError(new RegExp(`unsupported protocol version ${version} \\(this master speaks 1\\)`)),
+      );
+    }
+  });
+
+  it("a name over 256 bytes", () => {
+    assert.equal(decodeHello(helloFrame({ name: "n".repeat(256) })).name.length, 256);
+    for (const length of [257, 0xffff]) {
+      assert.throws(
+        () => decodeHello(helloFrame({ name: "n".repeat(Math.min(length, 300)), nameLength: length })),
+        protocolError(new RegExp(`worker name of ${length} bytes is too long`)),
+      );
+    }
+  });
+
+  it("a name length that disagrees with the frame size", () => {
+    assert.throws(
+      () => decodeHello(helloFrame({ name: "abc", nameLength: 4 })),
+      protocolError(/HELLO frame must carry 30 bytes, got 29/),
+    );
+    assert.throws(
+      () => decodeHello(helloFrame({ name: "abc", nameLength: 2 })),
+      protocolError(/must carry 28 bytes, got 29/),
+    );
+  });
+
+  it("a heartbeat interval of 0", () => {
+    assert.throws(
+      () => decodeHello(helloFrame({ heartbeatMs: 0 })),
+      protocolError(/heartbeat interval is 0/),
+    );
+  });
+
+  it("accepts unknown flags (reserved, ignored in version 1)", () => {
+    assert.equal(decodeHello(helloFrame({ flags: 0xffff })).version, 1);
+  });
+});
+
+describe("fixed-size messages refuse any other size", () => {
+  it("HEARTBEAT, SHUTDOWN, DROPS, ACK, WELCOME", () => {
+    const heartbeat = heartbeatFrame(1n, 1);
+    for (const frame of [
+      heartbeat.subarray(0, 16),
+      Buffer.concat([heartbeat, Buffer.alloc(1)]),
+      rawFrame(T.HEARTBEAT),
+    ]) {
+      assert.throws(() => decodeHeartbeat(frame), protocolError(/HEARTBEAT frame must carry 12 bytes/));
+    }
+    const u64 = u64Frame(T.SHUTDOWN, 1);
+    for (const frame of [u64.subarray(0, 12), Buffer.concat([u64, Buffer.alloc(1)]), rawFrame(T.SHUTDOWN)]) {
+      for (const what of ["SHUTDOWN", "DROPS", "ACK"]) {
+        assert.throws(
+          () => decodeU64Message(frame, what),
+          protocolError(new RegExp(`${what} frame must carry 8 bytes`)),
+        );
+      }
+    }
+    const welcome = encodeWelcome(3);
+    assert.throws(
+      () => decodeWelcome(welcome.subarray(0, 18)),
+      protocolError(/WELCOME frame must carry 14 bytes/),
+    );
+    const badMagic = Buffer.from(welcome);
+    badMagic[5] = 0;
+    assert.throws(() => decodeWelcome(badMagic), protocolError(/WELCOME lacks the LMUX magic/));
+    const badVersion = Buffer.from(welcome);
+    badVersion.writeUInt16LE(2, 9);
+    assert.throws(() => decodeWelcome(badVersion), protocolError(/master speaks protocol version 2/));
+  });
+});
