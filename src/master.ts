@@ -117,6 +117,13 @@ interface Instance {
   lastHeartbeat: number | null;
   nextCheckIn: number | null;
   state: WorkerHealth["state"];
+  /**
+   * (ticket, seq) of batches dispatched but not yet committed, in order. Kept on the instance,
+   * not the connection: a batch whose connection dropped still commits when its handlers finish,
+   * and the acknowledgement goes to whichever connection the worker has by then.
+   */
+  pendingAcks: { ticket: number; seq: number }[];
+  ackHead: number;
 }
 
 /** How many ended workers' health entries are remembered for `workers()` and status. */
@@ -143,8 +150,6 @@ class Session {
   instance: Instance | undefined;
   source: RecordSource | undefined;
   /** (ticket, seq) of batches dispatched but not yet acknowledged, in order. */
-  readonly pendingAcks: { ticket: number; seq: number }[] = [];
-  ackHead = 0;
   deadTimer: NodeJS.Timeout | undefined;
   /** Runs from accept until the first HELLO or STATUS_QUERY. */
   handshakeTimer: NodeJS.Timeout | undefined;
@@ -197,6 +202,8 @@ export class MasterLogger extends LoggerBase {
   #journal: CommitJournal | undefined;
   #settleWaiters: { ticket: number; resolve: () => void }[] = [];
   #replaying = new Set<string>();
+  /** Instances with batches dispatched but not yet committed. */
+  readonly #awaitingAck = new Set<Instance>();
   #spoolTimers = new Set<NodeJS.Timeout>();
   #spoolWatcher: FSWatcher | undefined;
   #spoolScanTimer: NodeJS.Timeout | undefined;
@@ -622,6 +629,8 @@ export class MasterLogger extends LoggerBase {
         lastHeartbeat: null,
         nextCheckIn: null,
         state: "disconnected",
+        pendingAcks: [],
+        ackHead: 0,
       };
       this.#instances.set(id, instance);
       this.#forgetOldInstances();
@@ -648,7 +657,7 @@ export class MasterLogger extends LoggerBase {
   #forgetOldInstances(): void {
     if (this.#instances.size <= MAX_REMEMBERED_INSTANCES) return;
     for (const [id, instance] of this.#instances) {
-      if (instance.session === undefined || instance.session.closed) {
+      if ((instance.session === undefined || instance.session.closed) && !this.#awaitingAck.has(instance)) {
         this.#instances.delete(id);
         if (this.#instances.size <= MAX_REMEMBERED_INSTANCES) return;
       }
@@ -680,7 +689,8 @@ export class MasterLogger extends LoggerBase {
   #onBatch(session: Session, instance: Instance, frame: Buffer): void {
     const { seq, batch } = decodeBatch(frame, session.source!);
     if (seq <= instance.dispatchedSeq) {
-      // A batch resent after a reconnect that we already have: acknowledge, do not deliver twice.
+      // Resent after a reconnect, and already ours: never delivered twice. If it is committed the
+      // worker only missed the ACK; otherwise the ACK follows when its handlers finish.
       if (seq <= instance.committedSeq) session.socket.write(encodeAck(instance.committedSeq));
       return;
     }
@@ -688,7 +698,8 @@ export class MasterLogger extends LoggerBase {
     instance.recordsReceived += batch.count;
     this.#recordsReceived += batch.count;
     const ticket = this.#dispatch(batch);
-    session.pendingAcks.push({ ticket, seq });
+    instance.pendingAcks.push({ ticket, seq });
+    this.#awaitingAck.add(instance);
     if (this.#queues.length === 0) this.#onSettled();
   }
 
@@ -723,9 +734,9 @@ export class MasterLogger extends LoggerBase {
 
   /** A half-closed session (worker sent everything after GOODBYE) ends once its acks are out. */
   #maybeFinishSession(session: Session): void {
-    if (session.ended && session.ackHead === session.pendingAcks.length && !session.closed) {
-      session.socket.end();
-    }
+    if (!session.ended || session.closed) return;
+    const instance = session.instance;
+    if (instance === undefined || instance.ackHead === instance.pendingAcks.length) session.socket.end();
   }
 
   // ---- acknowledgements and flow control --------------------------------------------------
@@ -740,24 +751,27 @@ export class MasterLogger extends LoggerBase {
 
   #onSettled(): void {
     const ackable = this.#ackableTicket();
-    for (const session of this.#sessions) {
-      const pending = session.pendingAcks;
-      let head = session.ackHead;
+    for (const instance of this.#awaitingAck) {
+      const pending = instance.pendingAcks;
+      let head = instance.ackHead;
       let seq = -1;
       while (head < pending.length && pending[head]!.ticket <= ackable) seq = pending[head++]!.seq;
       if (seq < 0) continue;
       if (head === pending.length) {
         pending.length = 0;
         head = 0;
+        this.#awaitingAck.delete(instance);
       }
-      session.ackHead = head;
-      const instance = session.instance!;
+      instance.ackHead = head;
       if (seq > instance.committedSeq) {
         instance.committedSeq = seq;
         this.#journal?.record(instance.id, seq);
       }
-      if (!session.closed) session.socket.write(encodeAck(seq));
-      this.#maybeFinishSession(session);
+      const session = instance.session;
+      if (session !== undefined && !session.closed) {
+        session.socket.write(encodeAck(seq));
+        this.#maybeFinishSession(session);
+      }
     }
     if (this.#settleWaiters.length > 0) {
       this.#settleWaiters = this.#settleWaiters.filter((waiter) => {
