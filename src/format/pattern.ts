@@ -65,29 +65,48 @@ function pad(text: string, field: Field): string {
 export class LinePattern {
   readonly source: string;
   readonly #segments: Segment[];
-  readonly #literalBytes: Map<string, Buffer>;
   readonly #hasData: boolean;
   readonly #asctime = new AsctimeCache();
-  readonly #levelBytes = new Map<Field, Buffer[]>();
+  /** The byte program for {@link writeBatch}: one op per segment. */
+  readonly #ops: ByteOp[];
+  /** Upper bound of the bytes every op but name and message can write (asctime, literals, levels). */
+  readonly #fixedBytes: number;
+  #nameOps = 0;
+  #messageOps = 0;
 
   constructor(source: string, field = "strFormat") {
     this.source = source;
     this.#segments = compile(source, field);
     this.#hasData = this.#segments.some((s) => typeof s !== "string" && s.key === "data");
-    this.#literalBytes = new Map();
-    for (const segment of this.#segments) {
-      if (typeof segment === "string") this.#literalBytes.set(segment, Buffer.from(segment, "utf8"));
-      else if ((segment.key === "levelname" || segment.key === "levelno") && segment.conversion !== "r") {
-        this.#levelBytes.set(
-          segment,
-          LEVEL_NAMES.map((_name, level) =>
-            Buffer.from(
-              this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined }),
-            ),
-          ),
-        );
+    let fixed = 0;
+    this.#ops = this.#segments.map((segment): ByteOp => {
+      if (typeof segment === "string") {
+        const bytes = Buffer.from(segment, "utf8");
+        fixed += bytes.length;
+        return { kind: OP_LITERAL, bytes, table: [], field: undefined };
       }
-    }
+      if ((segment.key === "levelname" || segment.key === "levelno") && segment.conversion !== "r") {
+        const table = LEVEL_NAMES.map((_name, level) =>
+          Buffer.from(this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined })),
+        );
+        fixed += Math.max(...table.map((b) => b.length));
+        return { kind: OP_LEVEL, bytes: EMPTY, table, field: undefined };
+      }
+      if (segment.plain && segment.key === "asctime") {
+        fixed += ASCTIME_BYTES;
+        return { kind: OP_ASCTIME, bytes: EMPTY, table: [], field: undefined };
+      }
+      if (segment.plain && segment.key === "name") {
+        this.#nameOps++;
+        return { kind: OP_NAME, bytes: EMPTY, table: [], field: undefined };
+      }
+      if (segment.plain && segment.key === "message") {
+        this.#messageOps++;
+        return { kind: OP_MESSAGE, bytes: EMPTY, table: [], field: undefined };
+      }
+      return { kind: OP_FIELD, bytes: EMPTY, table: [], field: segment };
+    });
+    this.#fixedBytes = fixed;
   }
 
   /** Formats one record as a string (no trailing newline). */
@@ -150,68 +169,107 @@ export class LinePattern {
 
   /**
    * Appends the records of `batch` at or above `minLevel`, one line each (newline-terminated), to
-   * `sink`. Returns how many lines it wrote.
+   * `sink`. Returns how many lines it wrote. Plain fields are copied byte for byte from the frame;
+   * only fields with padding, numbers other than the level, or attachments build a string.
    */
   writeBatch(batch: RecordBatch, minLevel: number, sink: ByteSink): number {
     if (batch.maxLevel < minLevel) return 0;
-    const segments = this.#segments;
-    const buf = batch.buffer;
+    const ops = this.#ops;
+    const opCount = ops.length;
+    const frame = batch.buffer;
     const name = batch.source.nameBytes;
+    const perRecordBound = this.#fixedBytes + this.#nameOps * name.length + 1;
     let written = 0;
-    let view: RecordView | undefined;
     for (let i = 0; i < batch.count; i++) {
       const level = batch.level(i);
       if (level < minLevel) continue;
-      view = undefined;
-      const data = batch.data(i);
-      for (let s = 0; s < segments.length; s++) {
-        const segment = segments[s]!;
-        if (typeof segment === "string") {
-          sink.writeBytes(this.#literalBytes.get(segment)!);
-          continue;
-        }
-        if (segment.plain) {
-          switch (segment.key) {
-            case "asctime": {
-              const at = sink.reserve(ASCTIME_BYTES);
-              sink.length = at + this.#asctime.write(batch.timestampMs(i), sink.buffer, at);
-              continue;
-            }
-            case "message":
-              sink.writeBytes(buf, batch.messageStart(i), batch.messageEnd(i));
-              continue;
-            case "name":
-              sink.writeBytes(name);
-              continue;
-            default:
-              break;
+      const messageStart = batch.messageStart(i);
+      const messageEnd = batch.messageEnd(i);
+      let at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
+      let out = sink.buffer;
+      let view: RecordView | undefined;
+      for (let o = 0; o < opCount; o++) {
+        const op = ops[o]!;
+        switch (op.kind) {
+          case OP_LITERAL:
+            at = copyInto(op.bytes, 0, op.bytes.length, out, at);
+            break;
+          case OP_ASCTIME:
+            at += this.#asctime.write(batch.timestampMs(i), out, at);
+            break;
+          case OP_LEVEL: {
+            const bytes = op.table[level]!;
+            at = copyInto(bytes, 0, bytes.length, out, at);
+            break;
+          }
+          case OP_NAME:
+            at = copyInto(name, 0, name.length, out, at);
+            break;
+          case OP_MESSAGE:
+            at = copyInto(frame, messageStart, messageEnd, out, at);
+            break;
+          default: {
+            view ??= {
+              ms: batch.timestampMs(i),
+              level,
+              name: batch.source.name,
+              message: batch.message(i),
+              pid: batch.source.pid,
+              data: batch.data(i),
+            };
+            // A string of unknown length: hand the sink the bytes so far and let it grow.
+            sink.length = at;
+            sink.writeString(this.#value(op.field!, view));
+            at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
+            out = sink.buffer;
           }
         }
-        const levelBytes = this.#levelBytes.get(segment);
-        if (levelBytes !== undefined) {
-          sink.writeBytes(levelBytes[level]!);
-          continue;
-        }
-        view ??= {
-          ms: batch.timestampMs(i),
-          level,
-          name: batch.source.name,
-          message: segment.key === "message" ? batch.message(i) : "",
-          pid: batch.source.pid,
-          data,
-        };
-        if (segment.key === "message" && view.message === "") view.message = batch.message(i);
-        sink.writeString(this.#value(segment, view));
       }
-      if (data !== undefined && !this.#hasData) {
-        sink.writeByte(0x20);
-        sink.writeString(renderData(data));
+      sink.length = at;
+      if (!this.#hasData) {
+        const data = batch.data(i);
+        if (data !== undefined) {
+          sink.writeByte(0x20);
+          sink.writeString(renderData(data));
+        }
       }
       sink.writeByte(0x0a);
       written++;
     }
     return written;
   }
+}
+
+const OP_LITERAL = 0;
+const OP_ASCTIME = 1;
+const OP_LEVEL = 2;
+const OP_NAME = 3;
+const OP_MESSAGE = 4;
+const OP_FIELD = 5;
+const EMPTY = Buffer.alloc(0);
+
+/** One monomorphic shape for every op, so the formatting loop's property loads stay fast. */
+interface ByteOp {
+  kind: number;
+  bytes: Buffer;
+  table: Buffer[];
+  field: Field | undefined;
+}
+
+/**
+ * Below this many bytes a JS loop beats the native copy: the call into C++ costs more than the
+ * bytes (names, levels, short messages are all this size).
+ */
+const NATIVE_COPY_MIN_BYTES = 64;
+
+function copyInto(src: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  const length = end - start;
+  if (length < NATIVE_COPY_MIN_BYTES) {
+    for (let k = 0; k < length; k++) out[at + k] = src[start + k]!;
+  } else {
+    src.copy(out, at, start, end);
+  }
+  return at + length;
 }
 
 function convert(raw: string | number, field: Field): string {

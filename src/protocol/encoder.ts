@@ -1,4 +1,4 @@
-import { writeNowNs } from "../clock.js";
+import { nowMs } from "../clock.js";
 import {
   BATCH_HEADER_BYTES,
   FRAME_HEADER_BYTES,
@@ -12,28 +12,22 @@ import {
 } from "./constants.js";
 import { writeU64 } from "./u64.js";
 
-/** Below this length a JS byte loop beats the call into C++ that `Buffer#write` makes. */
-const ASCII_LOOP_MAX_CHARS = 64;
-
 /** Worst case UTF-8 bytes per UTF-16 code unit. */
 const MAX_UTF8_PER_UNIT = 3;
 
 /**
- * Writes `text` as UTF-8 at `offset` and returns the bytes written. The caller guarantees room for
- * `text.length * 3` bytes.
+ * `Buffer#utf8Write` is the binding behind `buf.write(text, offset, "utf8")` without its argument
+ * juggling: measured on this project's 2-core VM at 127 ns for a 50-byte message against 153 ns
+ * for `write` and 186 ns for a JS byte loop (bench/, `npm run bench`).
  */
-function writeUtf8(buf: Buffer, text: string, offset: number): number {
-  const length = text.length;
-  if (length < ASCII_LOOP_MAX_CHARS) {
-    for (let i = 0; i < length; i++) {
-      const code = text.charCodeAt(i);
-      if (code > 0x7f) return buf.write(text, offset, "utf8");
-      buf[offset + i] = code;
-    }
-    return length;
-  }
-  return buf.write(text, offset, "utf8");
+interface FastUtf8 {
+  utf8Write(text: string, offset: number): number;
 }
+
+const TWO_POW_32 = 4294967296;
+/** 1e9 = 1953125 * 2^9; splitting it keeps every product below 2^53, so the u64 stays exact. */
+const NS_PER_SEC_ODD = 1953125;
+const TWO_POW_23 = 8388608;
 
 /**
  * Appends records to one preallocated BATCH frame. The frame header is reserved up front and filled
@@ -41,12 +35,18 @@ function writeUtf8(buf: Buffer, text: string, offset: number): number {
  */
 export class BatchBuilder {
   readonly buffer: Buffer;
+  readonly #view: DataView;
   #offset = BATCH_HEADER_BYTES;
   #count = 0;
   #maxLevel = 0;
+  /** The current second's nanosecond base, so most records only add their sub-second part. */
+  #second = -1;
+  #secondHi = 0;
+  #secondLo = 0;
 
   constructor(capacity: number) {
     this.buffer = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_BYTES + RECORD_HEADER_BYTES));
+    this.#view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   }
 
   get count(): number {
@@ -74,24 +74,37 @@ export class BatchBuilder {
     let messageBytes: number;
     if (typeof message === "string") {
       const room = buf.length - messageAt - dataBytes;
-      if (message.length * MAX_UTF8_PER_UNIT <= room) {
-        messageBytes = writeUtf8(buf, message, messageAt);
-      } else {
-        const exact = Buffer.byteLength(message, "utf8");
-        if (exact > room) return false;
-        messageBytes = buf.write(message, messageAt, "utf8");
-      }
+      if (message.length * MAX_UTF8_PER_UNIT > room && Buffer.byteLength(message, "utf8") > room)
+        return false;
+      messageBytes = (buf as unknown as FastUtf8).utf8Write(message, messageAt);
     } else {
       messageBytes = message.length;
       if (messageAt + messageBytes + dataBytes > buf.length) return false;
       buf.set(message, messageAt);
     }
-    writeNowNs(buf, start);
+    const view = this.#view;
+    // Inlined clock (see clock.ts): one performance.now() and no BigInt per record.
+    const ms = nowMs();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.#second) {
+      const scaled = second * NS_PER_SEC_ODD;
+      this.#secondHi = Math.floor(scaled / TWO_POW_23);
+      this.#secondLo = (scaled % TWO_POW_23) * 512;
+      this.#second = second;
+    }
+    let lo = this.#secondLo + Math.floor((ms - second * 1000) * 1e6);
+    let hi = this.#secondHi;
+    if (lo >= TWO_POW_32) {
+      lo -= TWO_POW_32;
+      hi += 1;
+    }
+    view.setUint32(start, lo, true);
+    view.setUint32(start + 4, hi, true);
     buf[start + 8] = data === undefined ? level : level | RECORD_FLAG_DATA;
-    buf.writeUInt32LE(messageBytes, start + 9);
+    view.setUint32(start + 9, messageBytes, true);
     let end = messageAt + messageBytes;
     if (data !== undefined) {
-      buf.writeUInt32LE(data.length, end);
+      view.setUint32(end, data.length, true);
       buf.set(data, end + 4);
       end += dataBytes;
     }
