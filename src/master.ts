@@ -1,6 +1,4 @@
-import { type FSWatcher, readdirSync, unlinkSync, watch } from "node:fs";
 import type { Server, Socket } from "node:net";
-import { join } from "node:path";
 import { LoggerConfig } from "./config.js";
 import { HandlerQueue, type HandlerStats } from "./dispatch.js";
 import { InvalidConfigError, ProtocolError } from "./errors.js";
@@ -26,9 +24,9 @@ import {
   encodeWelcome,
 } from "./protocol/encoder.js";
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
+import { type RecoveryHost, SpoolRecovery } from "./recovery.js";
 import { describeError } from "./redact.js";
-import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
-import { ensureDir, journalPath, spoolDir } from "./state-dir.js";
+import { journalPath } from "./state-dir.js";
 import { listenUnix, removeSocketFile } from "./transport/server.js";
 
 /** Health of one worker as {@link MasterLogger.workers} reports it. */
@@ -131,16 +129,6 @@ const MAX_REMEMBERED_INSTANCES = 1024;
 /** Handler error reports beyond this many per interval are counted, not printed. */
 const ERROR_REPORTS_PER_INTERVAL = 5;
 const ERROR_REPORT_INTERVAL_MS = 10_000;
-/**
- * After a worker's connection closes without shutdown, its spool (if it wrote one on the way down)
- * is looked for at these delays: the process may still be a zombie for a moment, and a live pid's
- * spool is not ours to take.
- */
-const SPOOL_CHECK_DELAYS_MS = [50, 250, 1000, 5000];
-/** How often the spool directory is scanned besides the inotify watch. */
-const SPOOL_SCAN_INTERVAL_MS = 30_000;
-/** Spool replay hands the handlers this much per event-loop turn. */
-const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
 /** Drops by stalled handlers are summarised at most this often, with exact counts. */
 const DROP_REPORT_INTERVAL_MS = 1000;
 
@@ -201,12 +189,9 @@ export class MasterLogger extends LoggerBase {
   #server: Server | undefined;
   #journal: CommitJournal | undefined;
   #settleWaiters: { ticket: number; resolve: () => void }[] = [];
-  #replaying = new Set<string>();
   /** Instances with batches dispatched but not yet committed. */
   readonly #awaitingAck = new Set<Instance>();
-  #spoolTimers = new Set<NodeJS.Timeout>();
-  #spoolWatcher: FSWatcher | undefined;
-  #spoolScanTimer: NodeJS.Timeout | undefined;
+  readonly #recovery: SpoolRecovery;
   #ticket = 0;
   #running = true;
   #closed = false;
@@ -273,6 +258,7 @@ export class MasterLogger extends LoggerBase {
       return queue;
     });
     this.#reportedDrops = this.#queues.map(() => 0);
+    this.#recovery = new SpoolRecovery(config.socketPath, config.maxFrameBytes, this.#recoveryHost());
     this.#ready = this.#listen();
     // ready() is how callers see a failure; this keeps an unobserved failure from crashing the process.
     this.#ready.catch(() => {});
@@ -301,120 +287,7 @@ export class MasterLogger extends LoggerBase {
         `logmux: master: cannot open the commit journal, so a restart may deliver some batches twice: ${describeError(error, [])}\n`,
       );
     }
-    this.#watchSpools();
-  }
-
-  /**
-   * Spools appear while the master runs too: a worker that exited before it ever connected, or
-   * that shut down with no acknowledgement, hands one over. inotify tells us at once; the
-   * periodic scan catches what a watch can miss (a worker SIGKILLed while spooling under
-   * backpressure leaves an active spool, which becomes ours only once its pid is gone).
-   */
-  #watchSpools(): void {
-    const dir = spoolDir(this.config.socketPath);
-    try {
-      ensureDir(dir);
-      this.#spoolWatcher = watch(dir, (_event, name) => {
-        if (this.#running && typeof name === "string" && name.endsWith(CLOSED_SUFFIX)) this.#scanSpools();
-      });
-      this.#spoolWatcher.on("error", () => {
-        // The periodic scan below still covers the directory.
-      });
-      this.#spoolWatcher.unref();
-    } catch {
-      // Unwatchable (unusual filesystems): the periodic scan below still covers it.
-    }
-    const timer = setInterval(() => this.#scanSpools(), SPOOL_SCAN_INTERVAL_MS);
-    timer.unref();
-    this.#spoolScanTimer = timer;
-    this.#scanSpools();
-  }
-
-  /** Delivers spools that workers handed over, or left behind when they died. */
-  #scanSpools(onlyInstance?: string): void {
-    let names: string[];
-    try {
-      names = readdirSync(spoolDir(this.config.socketPath));
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const closed = name.endsWith(CLOSED_SUFFIX);
-      if (!closed && !name.endsWith(ACTIVE_SUFFIX)) continue;
-      const id = name.slice(0, name.length - (closed ? CLOSED_SUFFIX : ACTIVE_SUFFIX).length);
-      if (onlyInstance !== undefined && id !== onlyInstance) continue;
-      if (this.#replaying.has(id)) continue;
-      const connected = this.#instances.get(id)?.session;
-      if (connected !== undefined && !connected.closed) continue;
-      this.#replaySpool(join(spoolDir(this.config.socketPath), name), closed).catch((error: unknown) => {
-        process.stderr.write(`logmux: master: replaying spool ${name} failed: ${describeError(error, [])}\n`);
-      });
-    }
-  }
-
-  async #replaySpool(path: string, closed: boolean): Promise<void> {
-    let reader: SpoolReader;
-    try {
-      reader = new SpoolReader(path, this.config.maxFrameBytes);
-    } catch (error) {
-      this.warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
-      return;
-    }
-    const { header } = reader;
-    if (!closed && isAlive(header.pid)) {
-      reader.close(); // its worker still runs and will read it back itself
-      return;
-    }
-    this.#replaying.add(header.instanceId);
-    const instance = this.#instanceFor(header.instanceId, header.name, header.pid);
-    const source: RecordSource = { name: header.name, nameBytes: header.nameBytes, pid: header.pid };
-    let records = 0;
-    let lastTicket = 0;
-    let lastSeq = 0;
-    try {
-      for (
-        let frames = reader.next(REPLAY_SLICE_BYTES);
-        frames.length > 0;
-        frames = reader.next(REPLAY_SLICE_BYTES)
-      ) {
-        for (const frame of frames) {
-          if (frameType(frame) !== MessageType.BATCH)
-            throw new ProtocolError("spool holds a frame that is not a BATCH");
-          const { seq, batch } = decodeBatch(frame, source);
-          if (seq <= instance.dispatchedSeq) continue; // the socket (or an earlier replay) delivered it
-          instance.dispatchedSeq = seq;
-          instance.recordsReceived += batch.count;
-          this.#recordsReceived += batch.count;
-          records += batch.count;
-          lastTicket = this.#dispatch(batch);
-          lastSeq = seq;
-        }
-        await this.#roomInQueues();
-      }
-      if (reader.damaged)
-        this.warning(`Spool ${path} of ${header.name} (pid ${header.pid}) ends in a damaged frame`);
-    } catch (error) {
-      this.warning(`Stopped replaying spool ${path}: ${describeError(error, [])}`);
-    } finally {
-      reader.close();
-    }
-    if (lastTicket > 0) {
-      await this.#settled(lastTicket);
-      instance.committedSeq = Math.max(instance.committedSeq, lastSeq);
-      this.#journal?.record(instance.id, lastSeq);
-    }
-    this.#replaying.delete(header.instanceId);
-    if (this.#closed) return; // shut down mid-replay: the next master finishes the file
-    try {
-      unlinkSync(path);
-    } catch {
-      // Gone already: nothing left to deliver twice.
-    }
-    if (records > 0) {
-      this.warning(
-        `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
-      );
-    }
+    this.#recovery.start();
   }
 
   /** Waits while a healthy handler's queue is full, so replaying a big spool cannot flood memory. */
@@ -429,6 +302,35 @@ export class MasterLogger extends LoggerBase {
   #settled(ticket: number): Promise<void> {
     if (this.#ackableTicket() >= ticket) return Promise.resolve();
     return new Promise((resolve) => this.#settleWaiters.push({ ticket, resolve }));
+  }
+
+  #recoveryHost(): RecoveryHost {
+    const master = this;
+    return {
+      get running() {
+        return master.#running;
+      },
+      get closed() {
+        return master.#closed;
+      },
+      isConnected: (id) => {
+        const session = this.#instances.get(id)?.session;
+        return session !== undefined && !session.closed;
+      },
+      instanceFor: (id, name, pid) => this.#instanceFor(id, name, pid),
+      deliver: (batch) => {
+        this.#recordsReceived += batch.count;
+        return this.#dispatch(batch);
+      },
+      roomInQueues: () => this.#roomInQueues(),
+      settled: (ticket) => this.#settled(ticket),
+      commit: (instance, seq) => {
+        const known = this.#instances.get(instance.id);
+        if (known !== undefined && seq > known.committedSeq) known.committedSeq = seq;
+        this.#journal?.record(instance.id, seq);
+      },
+      warning: (message) => this.warning(message),
+    };
   }
 
   /** Resolves once the master listens; rejects with a clear error (e.g. the path is in use). */
@@ -722,14 +624,7 @@ export class MasterLogger extends LoggerBase {
     if (!this.#running) return;
     this.warning(`${session.label()} appears dead: connection closed without shutdown`);
     // A worker that died with records no one acknowledged spools them on its way down.
-    for (const delay of SPOOL_CHECK_DELAYS_MS) {
-      const timer = setTimeout(() => {
-        this.#spoolTimers.delete(timer);
-        if (this.#running) this.#scanSpools(instance.id);
-      }, delay);
-      timer.unref();
-      this.#spoolTimers.add(timer);
-    }
+    this.#recovery.checkAfterDeath(instance.id);
   }
 
   /** A half-closed session (worker sent everything after GOODBYE) ends once its acks are out. */
@@ -939,9 +834,7 @@ export class MasterLogger extends LoggerBase {
       }),
     );
     await withDeadline(serverClosed, Date.now() + 100);
-    for (const timer of this.#spoolTimers) clearTimeout(timer);
-    if (this.#spoolScanTimer !== undefined) clearInterval(this.#spoolScanTimer);
-    this.#spoolWatcher?.close();
+    this.#recovery.close();
     this.#journal?.close();
     this.#closed = true;
   }
@@ -957,14 +850,4 @@ function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | und
       timer = setTimeout(() => done(undefined), remaining);
     }),
   ]);
-}
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

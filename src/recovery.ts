@@ -1,0 +1,202 @@
+import { type FSWatcher, readdirSync, unlinkSync, watch } from "node:fs";
+import { join } from "node:path";
+import { ProtocolError } from "./errors.js";
+import { MessageType } from "./protocol/constants.js";
+import { decodeBatch, frameType } from "./protocol/decoder.js";
+import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
+import { describeError } from "./redact.js";
+import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
+import { ensureDir, spoolDir } from "./state-dir.js";
+
+/** How often the spool directory is scanned besides the inotify watch. */
+const SPOOL_SCAN_INTERVAL_MS = 30_000;
+/** Spool replay hands the handlers this much per event-loop turn. */
+const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
+/**
+ * After a worker's connection closes without shutdown, its spool (if it wrote one on the way down)
+ * is looked for at these delays: the process may still be a zombie for a moment, and a live pid's
+ * spool is not ours to take.
+ */
+const SPOOL_CHECK_DELAYS_MS = [50, 250, 1000, 5000];
+
+/** The master-side state a replay reads and advances. */
+export interface ReplayedInstance {
+  readonly id: string;
+  dispatchedSeq: number;
+  recordsReceived: number;
+}
+
+/** What spool recovery needs from the master. */
+export interface RecoveryHost {
+  readonly running: boolean;
+  readonly closed: boolean;
+  /** Whether the worker instance currently has a live connection (then the spool is its own). */
+  isConnected(instanceId: string): boolean;
+  instanceFor(id: string, name: string, pid: number): ReplayedInstance;
+  /** Dispatches a batch to every handler and returns its ticket. */
+  deliver(batch: RecordBatch): number;
+  /** Resolves when no healthy handler queue is full. */
+  roomInQueues(): Promise<void>;
+  /** Resolves once every handler (not stalled) has settled `ticket`. */
+  settled(ticket: number): Promise<void>;
+  /** Records that the instance's batches up to `seq` are committed (journal included). */
+  commit(instance: ReplayedInstance, seq: number): void;
+  warning(message: string): void;
+}
+
+/**
+ * Delivers spools that workers handed over (`*.closed.spool`) or left behind when they died
+ * (`*.spool` whose pid is gone), de-duplicated by instance id and batch seq, then deletes them.
+ */
+export class SpoolRecovery {
+  readonly #dir: string;
+  readonly #maxFrameBytes: number;
+  readonly #host: RecoveryHost;
+  readonly #replaying = new Set<string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #watcher: FSWatcher | undefined;
+
+  constructor(socketPath: string, maxFrameBytes: number, host: RecoveryHost) {
+    this.#dir = spoolDir(socketPath);
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#host = host;
+  }
+
+  /**
+   * Spools appear while the master runs too: a worker that exited before it ever connected, or
+   * that shut down with no acknowledgement, hands one over. inotify tells us at once; the
+   * periodic scan catches what a watch can miss (a worker SIGKILLed while spooling under
+   * backpressure leaves an active spool, which becomes ours only once its pid is gone).
+   */
+  start(): void {
+    try {
+      ensureDir(this.#dir);
+      this.#watcher = watch(this.#dir, (_event, name) => {
+        if (this.#host.running && typeof name === "string" && name.endsWith(CLOSED_SUFFIX)) this.scan();
+      });
+      this.#watcher.on("error", () => {
+        // The periodic scan still covers the directory.
+      });
+      this.#watcher.unref();
+    } catch {
+      // Unwatchable (unusual filesystems): the periodic scan still covers it.
+    }
+    const timer = setInterval(() => this.scan(), SPOOL_SCAN_INTERVAL_MS);
+    timer.unref();
+    this.#timers.add(timer);
+    this.scan();
+  }
+
+  /** Looks for the spool of a worker whose connection just closed without shutdown. */
+  checkAfterDeath(instanceId: string): void {
+    for (const delay of SPOOL_CHECK_DELAYS_MS) {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        if (this.#host.running) this.scan(instanceId);
+      }, delay);
+      timer.unref();
+      this.#timers.add(timer);
+    }
+  }
+
+  scan(onlyInstance?: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.#dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const closed = name.endsWith(CLOSED_SUFFIX);
+      if (!closed && !name.endsWith(ACTIVE_SUFFIX)) continue;
+      const id = name.slice(0, name.length - (closed ? CLOSED_SUFFIX : ACTIVE_SUFFIX).length);
+      if (onlyInstance !== undefined && id !== onlyInstance) continue;
+      if (this.#replaying.has(id) || this.#host.isConnected(id)) continue;
+      this.#replay(join(this.#dir, name), closed).catch((error: unknown) => {
+        process.stderr.write(`logmux: master: replaying spool ${name} failed: ${describeError(error, [])}\n`);
+      });
+    }
+  }
+
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#watcher?.close();
+  }
+
+  async #replay(path: string, closed: boolean): Promise<void> {
+    const host = this.#host;
+    let reader: SpoolReader;
+    try {
+      reader = new SpoolReader(path, this.#maxFrameBytes);
+    } catch (error) {
+      host.warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
+      return;
+    }
+    const { header } = reader;
+    if (!closed && isAlive(header.pid)) {
+      reader.close(); // its worker still runs and will read it back itself
+      return;
+    }
+    this.#replaying.add(header.instanceId);
+    const instance = host.instanceFor(header.instanceId, header.name, header.pid);
+    const source: RecordSource = { name: header.name, nameBytes: header.nameBytes, pid: header.pid };
+    let records = 0;
+    let lastTicket = 0;
+    let lastSeq = 0;
+    try {
+      for (
+        let frames = reader.next(REPLAY_SLICE_BYTES);
+        frames.length > 0;
+        frames = reader.next(REPLAY_SLICE_BYTES)
+      ) {
+        for (const frame of frames) {
+          if (frameType(frame) !== MessageType.BATCH) {
+            throw new ProtocolError("spool holds a frame that is not a BATCH");
+          }
+          const { seq, batch } = decodeBatch(frame, source);
+          if (seq <= instance.dispatchedSeq) continue; // the socket (or an earlier replay) delivered it
+          instance.dispatchedSeq = seq;
+          instance.recordsReceived += batch.count;
+          records += batch.count;
+          lastTicket = host.deliver(batch);
+          lastSeq = seq;
+        }
+        await host.roomInQueues();
+      }
+      if (reader.damaged) {
+        host.warning(`Spool ${path} of ${header.name} (pid ${header.pid}) ends in a damaged frame`);
+      }
+    } catch (error) {
+      host.warning(`Stopped replaying spool ${path}: ${describeError(error, [])}`);
+    } finally {
+      reader.close();
+    }
+    if (lastTicket > 0) {
+      await host.settled(lastTicket);
+      host.commit(instance, lastSeq);
+    }
+    this.#replaying.delete(header.instanceId);
+    if (host.closed) return; // shut down mid-replay: the next master finishes the file
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone already: nothing left to deliver twice.
+    }
+    if (records > 0) {
+      host.warning(
+        `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
+      );
+    }
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
