@@ -6,6 +6,7 @@ export {
   LoggerConfig,
   type LoggerConfigOptions,
 } from "./config.js";
+export type { HandlerStats } from "./dispatch.js";
 export {
   AddressInUseError,
   ClosedError,
@@ -43,4 +44,5 @@ export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
 export type { LogMessage } from "./logger-base.js";
 export { MasterLogger, type MasterLoggerOptions, type MasterStatus, type WorkerHealth } from "./master.js";
 export type { LogRecord } from "./record.js";
+export { queryStatus } from "./transport/status-client.js";
 export { WorkerLogger } from "./worker.js";

@@ -68,3 +68,6 @@ export function numberFlag(flag: string, value: string | undefined, fallback: nu
   }
   return n;
 }
+
+/** The demo was stopped by SIGTERM (128 + 15), after the same clean stop. */
+export const EXIT_TERMINATED = 143;

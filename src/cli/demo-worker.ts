@@ -1,0 +1,118 @@
+// One worker of `logmux demo`, forked by src/cli/demo.ts. It logs a realistic mix of records at
+// the given rate and talks to the demo over the fork IPC channel:
+//   demo -> worker: { type: "stop" }  stop logging, shut the logger down, report { type: "done", sent }
+//                   { type: "flush" } stop logging, flush to the socket, report { type: "flushed", sent }
+//   worker -> demo: { type: "progress", sent } four times a second
+import { LoggerConfig } from "../config.js";
+import { WorkerLogger } from "../worker.js";
+
+export interface DemoWorkerOptions {
+  path: string;
+  name: string;
+  /** Records per second. */
+  rate: number;
+  heartbeatIntervalMs: number;
+  flushIntervalMs: number;
+  seed: number;
+}
+
+const options = JSON.parse(process.argv[2] ?? "{}") as DemoWorkerOptions;
+const log = new WorkerLogger(
+  new LoggerConfig({
+    path: options.path,
+    baseLevel: "DEBUG",
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    flushIntervalMs: options.flushIntervalMs,
+    // The demo decides when workers stop: Ctrl-C in a terminal reaches the whole process group,
+    // and this worker must keep running until the demo tells it to shut down.
+    handleSignals: false,
+  }),
+  options.name,
+);
+process.on("SIGINT", () => {});
+
+// A small deterministic PRNG (mulberry32), so each worker's mix differs but runs are repeatable.
+let state = options.seed >>> 0;
+function random(): number {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
+
+const ROUTES = ["/api/orders", "/api/cart", "/api/users", "/api/search", "/api/inventory"];
+
+function logOne(): void {
+  const roll = random();
+  if (roll < 0.12) {
+    log.debug(
+      pick([
+        `cache hit orders:${int(1000, 9999)}`,
+        `db pool: ${int(1, 20)}/20 connections in use`,
+        `feature flag checkout_v2=${random() < 0.5 ? "on" : "off"} for user ${int(1, 5000)}`,
+      ]),
+    );
+  } else if (roll < 0.9) {
+    log.info(
+      pick([
+        `GET ${pick(ROUTES)}/${int(1, 99999)} 200 ${int(2, 80)}ms`,
+        `POST ${pick(ROUTES)} 201 ${int(10, 200)}ms`,
+        `user ${int(1, 5000)} signed in`,
+        `job ${int(1, 99999)} completed in ${int(20, 900)}ms`,
+      ]),
+    );
+  } else if (roll < 0.98) {
+    log.warning(
+      pick([
+        `slow query on orders took ${int(500, 3000)}ms`,
+        `upstream inventory-service answered in ${int(600, 2000)}ms (budget 500ms)`,
+        `client ${int(1, 300)} used ${int(80, 99)}% of its rate limit`,
+      ]),
+    );
+  } else {
+    const order = int(100000, 999999);
+    const payload = { orderId: order, amountCents: int(500, 50000), gateway: "card", code: "card_declined" };
+    log.error(`payment for order ${order} failed: card declined`, Buffer.from(JSON.stringify(payload)));
+  }
+}
+
+let sent = 0;
+const started = performance.now();
+const TICK_MS = 20;
+const ticker = setInterval(() => {
+  const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
+  while (sent < due) {
+    logOne();
+    sent++;
+  }
+}, TICK_MS);
+const progress = setInterval(() => process.send?.({ type: "progress", sent }), 250);
+
+let stopping = false;
+function stopLogging(): void {
+  stopping = true;
+  clearInterval(ticker);
+  clearInterval(progress);
+}
+
+process.on("message", (message: { type?: string }) => {
+  if (message?.type === "flush" && !stopping) {
+    stopLogging();
+    log.flush().then(() => process.send?.({ type: "flushed", sent }));
+  } else if (message?.type === "stop") {
+    stopLogging();
+    log.shutdown().then(() => {
+      process.send?.({ type: "done", sent });
+      process.disconnect?.();
+    });
+  }
+});
+
+// The demo went away without telling us (it was killed): do not linger.
+process.on("disconnect", () => {
+  stopLogging();
+  log.shutdown().then(() => process.exit(0));
+});

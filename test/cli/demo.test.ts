@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { readLines, tempDir } from "../helpers/processes.js";
+import { MAIN, requireBuiltCli, spawnCli, until } from "./cli-helpers.js";
+
+/** The summary's numbers, and the demo's log file counted independently. */
+function checkSummary(stdout: string, file: string, workers: number): { sent: number; written: number } {
+  const number = (label: string): number => {
+    const match = new RegExp(`^  ${label}\\s+([\\d,]+)`, "m").exec(stdout);
+    assert.ok(match, `summary line "${label}" in ${stdout}`);
+    return Number(match[1]!.replaceAll(",", ""));
+  };
+  const sent = number("records sent");
+  const written = number("records written");
+  assert.ok(sent > 0);
+  assert.equal(written, sent, "every record sent was written");
+  assert.match(stdout, /^ {2}result\s+every record sent was written$/m);
+  assert.match(stdout, new RegExp(`^ {2}log file\\s+${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+  const lines = readLines(file);
+  const fromWorkers = lines.filter((line) => / worker-\d+ - /.test(line));
+  assert.equal(fromWorkers.length, sent, "lines in the file");
+  for (let i = 1; i <= workers; i++) {
+    assert.ok(
+      fromWorkers.some((line) => line.includes(` worker-${i} - `)),
+      `worker-${i} has lines`,
+    );
+  }
+  return { sent, written };
+}
+
+describe("logmux demo", () => {
+  it("runs without a terminal: progress lines, a killed worker's warning, and an exact summary", async (t) => {
+    const dir = tempDir(t);
+    const demo = spawnCli(t, ["demo", "--duration", "3", "--workers", "2"], { cwd: dir });
+    const { code } = await demo.exited();
+    const out = demo.stdout();
+    assert.equal(code, 0, `${out}\n${demo.stderr()}`);
+    // The default --log-dir is ./logs, relative to the working directory.
+    const file = join(dir, "logs", "demo.log");
+    checkSummary(out, file, 2);
+    assert.match(
+      out,
+      /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [\d,]+ received, queue \d+, drops 0 \| worker-1 /m,
+    );
+    assert.match(out, /demo: SIGKILL worker-2 \(pid \d+\)/);
+    assert.match(
+      out,
+      /MASTER WARNING: Worker worker-2 \(pid \d+\) appears dead: connection closed without shutdown/,
+    );
+    assert.match(out, /^ {2}killed\s+worker-2 \(pid \d+\) flushed, then was killed with SIGKILL/m);
+    const lines = readLines(file);
+    assert.equal(
+      lines.filter((line) => /\[WARNING\] MASTER - Worker worker-2 .* appears dead/.test(line)).length,
+      1,
+    );
+    // A realistic mix: every level the demo uses, and errors carry an attachment.
+    for (const level of ["DEBUG", "INFO", "WARNING", "ERROR"]) {
+      assert.ok(
+        lines.some((line) => line.includes(`[${level}] worker-`)),
+        `a ${level} line`,
+      );
+    }
+    assert.ok(lines.some((line) => /\[ERROR\] worker-\d+ - payment .* \[data \d+B utf8: /.test(line)));
+  });
+
+  it("Ctrl-C stops it cleanly: workers shut down, the master drains, summary printed, exit 130", async (t) => {
+    const dir = tempDir(t);
+    const demo = spawnCli(t, ["demo", "--duration", "60", "--workers", "2", "--log-dir", join(dir, "out")]);
+    await demo.waitFor("stdout", /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [1-9][\d,]* received/m);
+    demo.child.kill("SIGINT");
+    const { code } = await demo.exited();
+    assert.equal(code, 130, demo.stderr());
+    const out = demo.stdout();
+    assert.match(out, /demo: SIGINT, stopping cleanly/);
+    assert.match(out, /stopped early by SIGINT/);
+    checkSummary(out, join(dir, "out", "demo.log"), 2);
+  });
+
+  it("redraws a live view in place on a terminal (tmux)", async (t) => {
+    requireBuiltCli();
+    if (spawnSync("tmux", ["-V"]).status !== 0) {
+      if (process.env.CI)
+        assert.fail("tmux is required for this test in CI: install it (apt-get install tmux)");
+      t.skip("tmux is not installed");
+      return;
+    }
+    // Not tempDir(): the tmux server must be gone before its socket's directory is removed.
+    const dir = mkdtempSync(join(tmpdir(), "lmx-"));
+    // A private tmux server on a socket in the temp dir: the user's own tmux is never touched.
+    const server = join(dir, "tmux.sock");
+    const tmux = (...args: string[]): string => {
+      const result = spawnSync("tmux", ["-S", server, ...args], { encoding: "utf8" });
+      if (result.status !== 0) throw new Error(`tmux ${args.join(" ")}: ${result.stderr}`);
+      return result.stdout;
+    };
+    // The pane stays after the demo exits, so the final screen and exit status can be read.
+    const conf = join(dir, "tmux.conf");
+    writeFileSync(conf, "set -g remain-on-exit on\n");
+    t.after(() => {
+      spawnSync("tmux", ["-S", server, "kill-server"]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const command = `cd ${quote(dir)} && exec ${quote(process.execPath)} ${quote(MAIN)} demo --duration 4 --workers 3`;
+    spawnSync("tmux", [
+      "-S",
+      server,
+      "-f",
+      conf,
+      "new-session",
+      "-d",
+      "-s",
+      "demo",
+      "-x",
+      "160",
+      "-y",
+      "50",
+      command,
+    ]);
+    const screen = (): string => tmux("capture-pane", "-p", "-t", "demo");
+
+    // Mid-run: the worker table, with heartbeats, once on screen (redrawn, not scrolled).
+    await until(
+      () => /^worker-3\s+\d+\s+connected\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+\d+\.\ds ago$/m.test(screen()),
+      10_000,
+      "the live worker table",
+    );
+    const live = screen();
+    assert.match(live, /^WORKER\s+PID\s+STATE\s+REC\/S\s+SENT\s+RECEIVED\s+LAST HEARTBEAT$/m);
+    assert.match(live, /^MASTER\s+\d+\s+up \S+\s+[\d,]+\s+[\d,]+\s+drops 0$/m);
+    assert.match(live, /^HANDLER\s+QUEUE\s+DELIVERED\s+DROPPED\s+FAILURES\s+STALLED$/m);
+    assert.match(live, /^FileLogHandler\s+\d+ \(/m);
+    assert.equal(count(live, /^WORKER\s+PID/gm), 1, live);
+
+    // The end: still one table (the last frame), the dead-worker warning in it, then the summary.
+    await until(
+      () => tmux("display", "-p", "-t", "demo", "#{pane_dead}").trim() === "1",
+      15_000,
+      "the demo to exit",
+    );
+    const final = screen();
+    assert.equal(tmux("display", "-p", "-t", "demo", "#{pane_dead_status}").trim(), "0", final);
+    assert.equal(count(final, /^WORKER\s+PID/gm), 1, final);
+    assert.match(final, /^worker-3\s+\d+\s+disconnected \(killed\)/m);
+    assert.match(
+      final,
+      /^Latest MASTER warnings:\n {2}\d\d:\d\d:\d\d {2}Worker worker-3 \(pid \d+\) appears dead/m,
+    );
+    assert.match(final, /^ {2}result\s+every record sent was written$/m);
+  });
+});
+
+function quote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+function count(text: string, pattern: RegExp): number {
+  return [...text.matchAll(pattern)].length;
+}
