@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { u32 } from "./protocol/u32.js";
 
 /**
  * A wall clock cheap enough for the log call: a monotonic high-resolution counter anchored once to
@@ -53,8 +54,8 @@ export function writeMsAsNs(buf: Buffer, offset: number, ms: number): void {
  * the record's true millisecond: asctime and `timestampNs` always agree.
  */
 export function readNsAsMs(buf: Buffer, offset: number): number {
-  const hi = buf.readUInt32LE(offset + 4);
-  const rest = hi * 967296 + buf.readUInt32LE(offset);
+  const hi = u32(buf, offset + 4);
+  const rest = hi * 967296 + u32(buf, offset);
   const restMs = Math.floor(rest / 1e6);
   const whole = hi * 4294 + restMs;
   // Multiply-subtract instead of `%`: a floating-point modulo is several times slower here.

@@ -3,7 +3,7 @@ import { LEVEL_NAMES } from "../levels.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
-import type { ByteSink } from "./sink.js";
+import { type ByteSink, plainView } from "./sink.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
 
 /** The `%(key)` names a format may use, as in Python's logging where they exist there. */
@@ -81,13 +81,17 @@ export class LinePattern {
     let fixed = 0;
     this.#ops = this.#segments.map((segment): ByteOp => {
       if (typeof segment === "string") {
-        const bytes = Buffer.from(segment, "utf8");
+        const bytes = plainView(Buffer.from(segment, "utf8"));
         fixed += bytes.length;
         return { kind: OP_LITERAL, bytes, table: [], field: undefined };
       }
       if ((segment.key === "levelname" || segment.key === "levelno") && segment.conversion !== "r") {
         const table = LEVEL_NAMES.map((_name, level) =>
-          Buffer.from(this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined })),
+          plainView(
+            Buffer.from(
+              this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined }),
+            ),
+          ),
         );
         fixed += Math.max(...table.map((b) => b.length));
         return { kind: OP_LEVEL, bytes: EMPTY, table, field: undefined };
@@ -176,8 +180,9 @@ export class LinePattern {
     if (batch.maxLevel < minLevel) return 0;
     const ops = this.#ops;
     const opCount = ops.length;
-    const frame = batch.buffer;
-    const name = batch.source.nameBytes;
+    const frame = plainView(batch.buffer);
+    const name = plainView(batch.source.nameBytes);
+    // +1 for the newline, written in place below.
     const perRecordBound = this.#fixedBytes + this.#nameOps * name.length + 1;
     let written = 0;
     for (let i = 0; i < batch.count; i++) {
@@ -186,7 +191,7 @@ export class LinePattern {
       const messageStart = batch.messageStart(i);
       const messageEnd = batch.messageEnd(i);
       let at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
-      let out = sink.buffer;
+      let out = sink.bytes;
       let view: RecordView | undefined;
       for (let o = 0; o < opCount; o++) {
         const op = ops[o]!;
@@ -221,19 +226,19 @@ export class LinePattern {
             sink.length = at;
             sink.writeString(this.#value(op.field!, view));
             at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
-            out = sink.buffer;
+            out = sink.bytes;
           }
         }
       }
-      sink.length = at;
-      if (!this.#hasData) {
-        const data = batch.data(i);
-        if (data !== undefined) {
-          sink.writeByte(0x20);
-          sink.writeString(renderData(data));
-        }
+      if (!this.#hasData && batch.hasData(i)) {
+        sink.length = at;
+        sink.writeByte(0x20);
+        sink.writeString(renderData(batch.data(i)!));
+        at = sink.reserve(1);
+        out = sink.bytes;
       }
-      sink.writeByte(0x0a);
+      out[at] = 0x0a;
+      sink.length = at + 1;
       written++;
     }
     return written;
@@ -246,28 +251,28 @@ const OP_LEVEL = 2;
 const OP_NAME = 3;
 const OP_MESSAGE = 4;
 const OP_FIELD = 5;
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
 /** One monomorphic shape for every op, so the formatting loop's property loads stay fast. */
 interface ByteOp {
   kind: number;
-  bytes: Buffer;
-  table: Buffer[];
+  bytes: Uint8Array;
+  table: Uint8Array[];
   field: Field | undefined;
 }
 
 /**
- * Below this many bytes a JS loop beats the native copy: the call into C++ costs more than the
- * bytes (names, levels, short messages are all this size).
+ * Below this many bytes a JS loop over plain Uint8Arrays beats `set()` of a fresh view (about
+ * 90 ns a call on the development VM, whatever the size; the loop costs about 1.7 ns a byte).
  */
 const NATIVE_COPY_MIN_BYTES = 64;
 
-function copyInto(src: Buffer, start: number, end: number, out: Buffer, at: number): number {
+function copyInto(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
   const length = end - start;
   if (length < NATIVE_COPY_MIN_BYTES) {
     for (let k = 0; k < length; k++) out[at + k] = src[start + k]!;
   } else {
-    src.copy(out, at, start, end);
+    out.set(new Uint8Array(src.buffer, src.byteOffset + start, length), at);
   }
   return at + length;
 }

@@ -4,10 +4,17 @@
  */
 export class ByteSink {
   buffer: Buffer;
+  /**
+   * The same memory as a plain Uint8Array. Indexed stores into a Buffer measured about 2.5x slower
+   * than into a plain Uint8Array on Node 20 (230 ns against 94 ns for a 54-byte loop), so byte
+   * formatters write through this view.
+   */
+  bytes: Uint8Array;
   length = 0;
 
   constructor(initialCapacity = 64 * 1024) {
     this.buffer = Buffer.allocUnsafe(initialCapacity);
+    this.bytes = plainView(this.buffer);
   }
 
   /** Makes room for `bytes` more bytes; returns the offset to write at. */
@@ -17,6 +24,7 @@ export class ByteSink {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
       this.buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
+      this.bytes = plainView(grown);
     }
     return this.length;
   }
@@ -46,4 +54,9 @@ export class ByteSink {
   reset(): void {
     this.length = 0;
   }
+}
+
+/** A plain Uint8Array over a Buffer's memory (see {@link ByteSink.bytes}). */
+export function plainView(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }

@@ -15,6 +15,7 @@ export class AsctimeCache {
   #second = Number.NaN;
   #prefix = "";
   readonly #prefixBytes = Buffer.alloc(19);
+  readonly #prefixView = new Uint8Array(this.#prefixBytes.buffer, this.#prefixBytes.byteOffset, 19);
 
   #refresh(second: number): void {
     const d = new Date(second * 1000);
@@ -32,10 +33,10 @@ export class AsctimeCache {
   }
 
   /** Writes the 23 ASCII bytes of `format(ms)` at `offset`; the caller guarantees the room. */
-  write(ms: number, buf: Buffer, offset: number): number {
+  write(ms: number, buf: Uint8Array, offset: number): number {
     const second = Math.floor(ms / 1000);
     if (second !== this.#second) this.#refresh(second);
-    const prefix = this.#prefixBytes;
+    const prefix = this.#prefixView;
     // 19 bytes: a JS loop is cheaper than the native copy call.
     for (let k = 0; k < 19; k++) buf[offset + k] = prefix[k]!;
     const millis = Math.floor(ms - second * 1000);

@@ -13,6 +13,7 @@ import {
   RECORD_LEVEL_MASK,
 } from "./constants.js";
 import { RecordBatch, type RecordSource } from "./record-batch.js";
+import { u32 } from "./u32.js";
 import { readU64 } from "./u64.js";
 
 const LENGTH_BYTES = 4;
@@ -185,12 +186,12 @@ export function decodeBatch(frame: Buffer, source: RecordSource): { seq: number;
     if ((levelByte & ~KNOWN_LEVEL_BITS) !== 0 || level > MAX_LEVEL_VALUE) {
       throw new ProtocolError(`record ${i} has invalid level byte 0x${levelByte.toString(16)}`);
     }
-    const messageBytes = frame.readUInt32LE(pos + 9);
+    const messageBytes = u32(frame, pos + 9);
     let next = pos + RECORD_HEADER_BYTES + messageBytes;
     if (next > end) throw new ProtocolError(`record ${i} message length ${messageBytes} runs past the frame`);
     if ((levelByte & RECORD_FLAG_DATA) !== 0) {
       if (end - next < 4) throw new ProtocolError(`record ${i} attachment length is truncated`);
-      const dataBytes = frame.readUInt32LE(next);
+      const dataBytes = u32(frame, next);
       next += 4 + dataBytes;
       if (next > end)
         throw new ProtocolError(`record ${i} attachment length ${dataBytes} runs past the frame`);

@@ -2,6 +2,7 @@ import { readNsAsMs, readNsBigInt } from "../clock.js";
 import type { LogLevel } from "../levels.js";
 import type { LogRecord } from "../record.js";
 import { RECORD_FLAG_DATA, RECORD_HEADER_BYTES, RECORD_LEVEL_MASK } from "./constants.js";
+import { u32 } from "./u32.js";
 
 /** Who sent a batch. One per connection, shared by all its batches. */
 export interface RecordSource {
@@ -63,11 +64,15 @@ export class RecordBatch {
 
   messageEnd(i: number): number {
     const offset = this.offsets[i]!;
-    return offset + RECORD_HEADER_BYTES + this.buffer.readUInt32LE(offset + 9);
+    return offset + RECORD_HEADER_BYTES + u32(this.buffer, offset + 9);
   }
 
   message(i: number): string {
     return this.buffer.toString("utf8", this.messageStart(i), this.messageEnd(i));
+  }
+
+  hasData(i: number): boolean {
+    return (this.buffer[this.offsets[i]! + 8]! & RECORD_FLAG_DATA) !== 0;
   }
 
   /** The attachment as a view into the frame, or undefined when the record has none. */
@@ -75,7 +80,7 @@ export class RecordBatch {
     const offset = this.offsets[i]!;
     if ((this.buffer[offset + 8]! & RECORD_FLAG_DATA) === 0) return undefined;
     const at = this.messageEnd(i);
-    const length = this.buffer.readUInt32LE(at);
+    const length = u32(this.buffer, at);
     return this.buffer.subarray(at + 4, at + 4 + length);
   }
 
