@@ -1,7 +1,9 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { createRequire } from "node:module";
 import { isIP, isIPv6, connect as netConnect, type Socket } from "node:net";
-import { hostname as osHostname } from "node:os";
+import { constants as osConstants, hostname as osHostname } from "node:os";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import type { UnixDgramError, UnixDgramSocket } from "unix-dgram";
 import { HandlerError, InvalidConfigError } from "../errors.js";
 import type { LogRecord } from "../record.js";
 import { BaseLogHandler, type BaseLogHandlerOptions } from "./base.js";
@@ -39,14 +41,24 @@ export interface SyslogTlsOptions {
 /** Options for {@link SyslogLogHandler}. */
 export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
   /**
-   * `"tcp"` (RFC 6587 octet-counting framing), `"tls"` (RFC 5425, same framing over TLS) or
-   * `"udp"` (RFC 5426, one message per datagram). `"unix"` (a `/dev/log` datagram socket) is
-   * rejected: `node:dgram` has no Unix datagram sockets, and the only package that adds them is a
-   * native addon. Run rsyslog with `imtcp` on 127.0.0.1 instead.
+   * `"tcp"` (RFC 6587 octet-counting framing), `"tls"` (RFC 5425, same framing over TLS), `"udp"`
+   * (RFC 5426, one message per datagram) or `"unix"`: a local Unix datagram socket such as
+   * `/dev/log` (see `path`), one message per datagram, no framing. Node has no Unix datagram
+   * sockets, so `"unix"` uses the optional native package `unix-dgram` (an optionalDependency of
+   * logmux, compiled at install time). It is loaded only when `"unix"` is chosen; if it is missing
+   * or failed to build, the constructor throws an `InvalidConfigError` saying so.
    * @default "tcp"
    * @example { transport: "udp" }
+   * @example { transport: "unix", path: "/dev/log" }
    */
   transport?: SyslogTransport;
+  /**
+   * `transport: "unix"` only: the daemon's Unix datagram socket (at most 107 bytes, the
+   * `sun_path` limit).
+   * @default "/dev/log"
+   * @example { transport: "unix", path: "/run/rsyslog/logmux.sock" }
+   */
+  path?: string;
   /**
    * The syslog daemon's address.
    * @default "127.0.0.1"
@@ -102,7 +114,8 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
    * Largest message in bytes, framing excluded. Longer MSG text is cut at a UTF-8 character
    * boundary. UDP's default stays under common path MTUs' reassembly limits and is the size RFC
    * 5426 says every receiver must accept; TCP's matches rsyslog's default `maxMessageSize` (8k).
-   * @default 2048 for udp, 8192 for tcp and tls
+   * For `"unix"` it is at most 65536 (a datagram must fit the socket's send buffer).
+   * @default 2048 for udp, 8192 for tcp, tls and unix
    * @example { maxMessageBytes: 65000 }
    */
   maxMessageBytes?: number;
@@ -114,11 +127,12 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
    */
   maxQueue?: number;
   /**
-   * TCP/TLS only: how long, in ms, a written record stays re-sendable. A record counts as sent once
+   * TCP/TLS/Unix: how long, in ms, a written record stays re-sendable. A record counts as sent once
    * its bytes were handed to the kernel AND the connection then stayed up for this long; if the
    * connection breaks sooner, the record is sent again after reconnecting (at-least-once, so the
    * receiver may see it twice). It must exceed the time the receiver takes to read and store a
-   * message.
+   * message. A Unix datagram socket only learns that its receiver went away from the next send
+   * (ECONNREFUSED), so there a record is re-sent only if such a send happens within this time.
    * @default 1000
    * @example { settleMs: 3000 }
    */
@@ -160,9 +174,12 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
 export interface SyslogStats {
   /** Records waiting to be written. */
   readonly queued: number;
-  /** TCP/TLS: records written but not yet settled (they are re-sent if the connection breaks). */
+  /** TCP/TLS/Unix: records written but not yet settled (they are re-sent if the connection breaks). */
   readonly inFlight: number;
-  /** Records delivered: UDP, handed to the kernel; TCP/TLS, settled (see `settleMs`) or confirmed by an orderly close. */
+  /**
+   * Records delivered: UDP, handed to the kernel; TCP/TLS, settled (see `settleMs`) or confirmed by
+   * an orderly close; Unix, accepted by the receiver's socket and then settled.
+   */
   readonly sent: number;
   /** Records dropped because the queue was full (oldest first). */
   readonly dropped: number;
@@ -170,9 +187,9 @@ export interface SyslogStats {
   readonly resent: number;
   /** Messages whose text was cut to `maxMessageBytes`. */
   readonly truncated: number;
-  /** Records still undelivered when `close()` gave up, plus UDP sends the kernel refused. */
+  /** Records still undelivered when `close()` gave up, plus UDP/Unix sends the kernel refused. */
   readonly failed: number;
-  /** Connections established (TCP/TLS); more than one means reconnects happened. */
+  /** Connections established (TCP/TLS/Unix); more than one means reconnects happened. */
   readonly connects: number;
 }
 
@@ -183,6 +200,7 @@ const DEFAULTS = {
   maxQueue: 10_000,
   udpMaxMessageBytes: 2048,
   streamMaxMessageBytes: 8192,
+  unixPath: "/dev/log",
   settleMs: 1000,
   reconnectMinMs: 100,
   reconnectMaxMs: 30_000,
@@ -207,6 +225,51 @@ const KEEPALIVE_MS = 10_000;
 
 /** Largest UDP payload over IPv4; a larger `maxMessageBytes` cannot be sent as one datagram. */
 const MAX_UDP_PAYLOAD = 65_507;
+
+/** Largest Unix datagram accepted; the default send buffer (~208 KiB on Linux) takes it whole. */
+const MAX_UNIX_PAYLOAD = 65_536;
+
+/** `sun_path` holds 108 bytes including the terminating NUL. */
+const MAX_UNIX_PATH_BYTES = 107;
+
+/** While congested, sending is retried this often even if no 'writable' event arrives. */
+const CONGESTION_RETRY_MS = 1000;
+
+/** Send errors meaning "no receiver on that path (any more)": keep the records, reconnect later. */
+const RECEIVER_GONE_ERRNOS = new Set(
+  ["ECONNREFUSED", "ENOENT", "ENOTCONN", "ECONNRESET", "EPIPE", "EDESTADDRREQ"].map(
+    (name) => osConstants.errno[name as keyof typeof osConstants.errno],
+  ),
+);
+
+type UnixDgramModule = typeof import("unix-dgram");
+let unixDgram: UnixDgramModule | undefined;
+
+/**
+ * Loads the optional native package on first use of `transport: "unix"`, so that nobody else ever
+ * loads native code. Throws a clear InvalidConfigError when it is missing or did not build.
+ */
+function loadUnixDgram(): UnixDgramModule {
+  if (unixDgram !== undefined) return unixDgram;
+  try {
+    unixDgram = createRequire(import.meta.url)("unix-dgram") as UnixDgramModule;
+  } catch (error) {
+    throw new InvalidConfigError(
+      "transport",
+      '"unix" needs the optional native package unix-dgram, which could not be loaded ' +
+        `(${error instanceof Error ? error.message.split("\n")[0] : String(error)}); install it with a C++ ` +
+        'toolchain (npm install unix-dgram@2.0.7), or use "tcp" with rsyslog imtcp on 127.0.0.1',
+    );
+  }
+  return unixDgram;
+}
+
+/** "ECONNREFUSED" for an error whose code is -111, and so on. */
+function errnoName(error: UnixDgramError): string {
+  const errno = -error.code;
+  for (const [name, value] of Object.entries(osConstants.errno)) if (value === errno) return name;
+  return String(error.code);
+}
 
 /** A run of records written with one write call; they settle together. */
 interface InFlightChunk {
@@ -279,14 +342,16 @@ function resolveFacility(value: unknown): number {
 }
 
 /**
- * Forwards records to a syslog daemon (rsyslog, syslog-ng) as RFC 5424 messages over TCP, TLS or
- * UDP. `push()` only formats and enqueues; a bounded queue absorbs outages (dropping the oldest,
- * with an exact count reported), and the connection is re-established with exponential backoff.
+ * Forwards records to a syslog daemon (rsyslog, syslog-ng) as RFC 5424 messages over TCP, TLS,
+ * UDP or a local Unix datagram socket (`/dev/log`). `push()` only formats and enqueues; a bounded
+ * queue absorbs outages (dropping the oldest, with an exact count reported), and the connection is
+ * re-established with exponential backoff.
  *
  * Delivery over TCP/TLS is at-least-once across receiver restarts: bytes accepted by the kernel are
  * lost silently if the receiving process dies before reading them, so each record stays re-sendable
  * for `settleMs` after it was written and is only then counted as sent. Records written to a
- * connection that breaks earlier are sent again, which can duplicate them at the receiver. What this
+ * connection that breaks earlier are sent again, which can duplicate them at the receiver. The Unix
+ * transport follows the same rules, noticing a vanished receiver on the next send. What this
  * cannot cover: a receiver that accepted bytes and then held them, unread, for longer than
  * `settleMs` before dying, or a receiver whose own in-memory queue is lost; for end-to-end
  * acknowledgements use the OTLP handler or rsyslog's RELP. UDP is fire-and-forget.
@@ -300,9 +365,13 @@ function resolveFacility(value: unknown): number {
  * ```
  */
 export class SyslogLogHandler extends BaseLogHandler {
-  readonly transport: Exclude<SyslogTransport, "unix">;
+  readonly transport: SyslogTransport;
   readonly host: string;
   readonly port: number;
+  /** The Unix socket path (`transport: "unix"`); undefined for the other transports. */
+  readonly path: string | undefined;
+  /** Where messages go, for error messages: `host:port` or the socket path. */
+  readonly #target: string;
   readonly #formatter: Rfc5424Formatter;
   readonly #maxQueue: number;
   readonly #settleMs: number;
@@ -329,6 +398,11 @@ export class SyslogLogHandler extends BaseLogHandler {
   #udp: UdpSocket | undefined;
   #udpOutstanding = 0;
 
+  readonly #unixModule: UnixDgramModule | undefined;
+  #unix: UnixDgramSocket | undefined;
+  #unixCongested = false;
+  #congestionTimer: NodeJS.Timeout | undefined;
+
   #dropsUnreported = 0;
   #dropTimer: NodeJS.Timeout | undefined;
 
@@ -346,17 +420,26 @@ export class SyslogLogHandler extends BaseLogHandler {
   constructor(options: SyslogLogHandlerOptions = {}) {
     super(options);
     const transport = options.transport ?? "tcp";
-    if (transport === "unix") {
+    if (transport !== "tcp" && transport !== "udp" && transport !== "tls" && transport !== "unix") {
       throw new InvalidConfigError(
         "transport",
-        '"unix" is not supported: node:dgram has no Unix datagram sockets (/dev/log) and logmux adds no native ' +
-          'dependency; accepted are "tcp", "tls", "udp" (e.g. rsyslog imtcp on 127.0.0.1)',
+        `expected "tcp", "tls", "udp" or "unix", got ${String(transport)}`,
       );
     }
-    if (transport !== "tcp" && transport !== "udp" && transport !== "tls") {
-      throw new InvalidConfigError("transport", `expected "tcp", "tls" or "udp", got ${String(transport)}`);
-    }
     this.transport = transport;
+    if (options.path !== undefined && transport !== "unix") {
+      throw new InvalidConfigError("path", `only valid with transport "unix", got transport "${transport}"`);
+    }
+    if (transport === "unix") {
+      const path = options.path ?? DEFAULTS.unixPath;
+      if (typeof path !== "string" || path === "" || Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
+        throw new InvalidConfigError(
+          "path",
+          `expected a socket path of 1 to ${MAX_UNIX_PATH_BYTES} bytes, got ${String(path)}`,
+        );
+      }
+      this.path = path;
+    }
     const host = options.host ?? DEFAULTS.host;
     if (typeof host !== "string" || host === "") {
       throw new InvalidConfigError("host", `expected a host name or IP address, got ${String(host)}`);
@@ -369,6 +452,7 @@ export class SyslogLogHandler extends BaseLogHandler {
       1,
       65_535,
     );
+    this.#target = this.path ?? `${this.host}:${this.port}`;
     const enterpriseId = positiveInt("enterpriseId", options.enterpriseId, DEFAULT_ENTERPRISE_ID);
     const maxMessageBytes = positiveInt(
       "maxMessageBytes",
@@ -376,7 +460,7 @@ export class SyslogLogHandler extends BaseLogHandler {
       transport === "udp" ? DEFAULTS.udpMaxMessageBytes : DEFAULTS.streamMaxMessageBytes,
       // RFC 5424 6.1: every receiver must accept 480 octets; below that the header alone may not fit.
       480,
-      transport === "udp" ? MAX_UDP_PAYLOAD : 2 ** 30,
+      transport === "udp" ? MAX_UDP_PAYLOAD : transport === "unix" ? MAX_UNIX_PAYLOAD : 2 ** 30,
     );
     for (const field of ["hostname", "appName", "msgId"] as const) {
       const value = options[field];
@@ -423,6 +507,8 @@ export class SyslogLogHandler extends BaseLogHandler {
     }
     this.#tls = options.tls;
     this.#backoffMs = this.#reconnectMinMs;
+    // Last, so that invalid options are reported as such even where the package is missing.
+    if (transport === "unix") this.#unixModule = loadUnixDgram();
   }
 
   /** Exact counters; see {@link SyslogStats}. */
@@ -446,7 +532,7 @@ export class SyslogLogHandler extends BaseLogHandler {
 
   push(records: readonly LogRecord[]): void {
     if (this.#closed) return;
-    const framed = this.transport !== "udp";
+    const framed = this.transport === "tcp" || this.transport === "tls";
     for (const record of records) {
       const message = this.#formatter.format(record);
       this.#pending.push(framed ? frameOctetCounted(message) : message);
@@ -473,12 +559,13 @@ export class SyslogLogHandler extends BaseLogHandler {
     this.#dropsUnreported = 0;
     this.warn(
       `${this.name} dropped ${count} record${count === 1 ? "" : "s"} (oldest first): queue full ` +
-        `(maxQueue ${this.#maxQueue}) while syslog at ${this.host}:${this.port} was slow or unreachable`,
+        `(maxQueue ${this.#maxQueue}) while syslog at ${this.#target} was slow or unreachable`,
     );
   }
 
   #pump(): void {
     if (this.transport === "udp") this.#pumpUdp();
+    else if (this.transport === "unix") this.#pumpUnix();
     else this.#pumpStream();
   }
 
@@ -590,7 +677,7 @@ export class SyslogLogHandler extends BaseLogHandler {
       this.reportError(
         new HandlerError(
           this.name,
-          `syslog connection to ${this.host}:${this.port} ${wasConnected ? "lost" : "failed"}` +
+          `syslog connection to ${this.#target} ${wasConnected ? "lost" : "failed"}` +
             `${error ? `: ${error.message}` : ""}; ${chunks.length > 0 ? "unsettled records will be re-sent, " : ""}` +
             `retrying in ${this.#backoffMs} ms`,
           { cause: error },
@@ -609,7 +696,9 @@ export class SyslogLogHandler extends BaseLogHandler {
     this.#backoffMs = Math.min(this.#reconnectMaxMs, this.#backoffMs * 2);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
-      if (this.#pending.length > 0) this.#connect();
+      if (this.#pending.length === 0) return;
+      if (this.transport === "unix") this.#pumpUnix();
+      else this.#connect();
     }, delay);
   }
 
@@ -621,6 +710,8 @@ export class SyslogLogHandler extends BaseLogHandler {
     this.#settleTimer = setTimeout(() => {
       this.#settleTimer = undefined;
       this.#settle();
+      // A Unix datagram handler's close waits for nothing but its last records settling.
+      this.#checkClose();
     }, wait).unref();
   }
 
@@ -670,12 +761,151 @@ export class SyslogLogHandler extends BaseLogHandler {
     }
   }
 
+  // ---- Unix datagram socket (/dev/log) ----
+
+  #pumpUnix(): void {
+    if (this.#closed || this.#pending.length === 0) return;
+    if (this.#unix === undefined) {
+      if (this.#reconnectTimer === undefined) this.#connectUnix();
+      if (this.#unix === undefined) return;
+    }
+    if (this.#unixCongested) return;
+    const socket = this.#unix;
+    const messages: Buffer[] = [];
+    // Unsettled records are memory too, as for TCP: sending waits for old ones past this bound.
+    while (this.#inFlightRecords + messages.length < this.#maxQueue) {
+      const message = this.#pending.peek();
+      if (message === undefined) break;
+      // unix-dgram 2.x runs the callback synchronously, inside send().
+      let outcome: UnixDgramError | null | undefined;
+      socket.send(message, (error) => {
+        outcome = error ?? null;
+      });
+      if (outcome === null) {
+        this.#pending.shift();
+        messages.push(message);
+        continue;
+      }
+      if (outcome === undefined) {
+        outcome = Object.assign(new Error("unix-dgram did not report the send result"), { code: 0 });
+      }
+      if (outcome.code === 1) {
+        // EAGAIN/ENOBUFS: the receiver's queue is full. Keep the record; 'writable' resumes sending.
+        this.#unixCongested = true;
+        this.#congestionTimer ??= setTimeout(() => this.#onUnixWritable(socket), CONGESTION_RETRY_MS);
+        break;
+      }
+      if (RECEIVER_GONE_ERRNOS.has(-outcome.code)) {
+        this.#recordUnixSent(messages);
+        this.#onUnixLost(socket, outcome);
+        return;
+      }
+      // Anything else (EMSGSIZE, EPERM…) concerns this datagram only: count it as failed, go on.
+      this.#pending.shift();
+      this.#failed++;
+      this.reportError(
+        new HandlerError(
+          this.name,
+          `syslog datagram to ${this.#target} refused: ${errnoName(outcome)} (${outcome.message})`,
+          { cause: outcome },
+        ),
+      );
+    }
+    this.#recordUnixSent(messages);
+    this.#checkClose();
+  }
+
+  /** Datagrams accepted by the kernel in one pump pass become one in-flight chunk that settles. */
+  #recordUnixSent(messages: Buffer[]): void {
+    if (messages.length === 0) return;
+    this.#inFlight.push({ messages, writtenAt: performance.now() });
+    this.#inFlightRecords += messages.length;
+    this.#armSettle();
+  }
+
+  #connectUnix(): void {
+    if (this.#closed || this.#unix !== undefined || this.#unixModule === undefined) return;
+    const path = this.path!;
+    let socket: UnixDgramSocket;
+    try {
+      socket = this.#unixModule.createSocket("unix_dgram");
+    } catch (error) {
+      this.#onUnixLost(undefined, error as UnixDgramError);
+      return;
+    }
+    let connectError: UnixDgramError | undefined;
+    socket.on("error", (error) => {
+      connectError = error;
+    });
+    socket.on("writable", () => this.#onUnixWritable(socket));
+    // Synchronous: 'connect' or 'error' has been emitted when this returns.
+    socket.connect(path);
+    if (connectError !== undefined) {
+      this.#onUnixLost(socket, connectError, false);
+      return;
+    }
+    this.#unix = socket;
+    this.#unixCongested = false;
+    this.#connects++;
+    this.#backoffMs = this.#reconnectMinMs;
+  }
+
+  #onUnixWritable(socket: UnixDgramSocket): void {
+    if (socket !== this.#unix) return;
+    if (this.#congestionTimer !== undefined) clearTimeout(this.#congestionTimer);
+    this.#congestionTimer = undefined;
+    this.#unixCongested = false;
+    this.#pump();
+    this.#checkClose();
+  }
+
+  /**
+   * The receiver is gone (or never was there): drop the socket, put the unsettled records back in
+   * front of the queue, report, and retry with backoff. A restarted daemon binds a new socket at the
+   * same path, so reconnecting reaches it.
+   */
+  #onUnixLost(socket: UnixDgramSocket | undefined, error: UnixDgramError, wasConnected = true): void {
+    if (socket !== undefined) {
+      try {
+        socket.close();
+      } catch {}
+    }
+    if (socket === this.#unix) this.#unix = undefined;
+    this.#unixCongested = false;
+    if (this.#congestionTimer !== undefined) clearTimeout(this.#congestionTimer);
+    this.#congestionTimer = undefined;
+    const chunks = this.#inFlight.splice(0);
+    this.#inFlightRecords = 0;
+    if (this.#settleTimer !== undefined) clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    if (chunks.length > 0) {
+      const messages = chunks.flatMap((chunk) => chunk.messages);
+      this.#resent += messages.length;
+      this.#pending.unshiftAll(messages);
+      this.#trimQueue();
+    }
+    if (this.#closed) return;
+    const reason = typeof error.code === "number" ? errnoName(error) : error.message;
+    this.reportError(
+      new HandlerError(
+        this.name,
+        `syslog socket ${this.#target} ${wasConnected ? "lost" : "unreachable"}: ${reason}; ` +
+          `${chunks.length > 0 ? "unsettled records will be re-sent, " : ""}retrying in ${this.#backoffMs} ms`,
+        { cause: error },
+      ),
+    );
+    this.#scheduleReconnect();
+    this.#checkClose();
+  }
+
   // ---- close ----
 
   /** True when nothing is left to do for an orderly close. */
   #drained(): boolean {
     if (this.#pending.length > 0) return false;
     if (this.transport === "udp") return this.#udpOutstanding === 0;
+    // Nothing confirms a datagram: the last ones are delivered once they have settled.
+    if (this.transport === "unix") return this.#inFlight.length === 0;
     return this.#inFlight.length === 0 && this.#socket === undefined;
   }
 
@@ -688,7 +918,7 @@ export class SyslogLogHandler extends BaseLogHandler {
     // Everything is written: half-close, and let the peer's answering FIN confirm it read it all.
     const socket = this.#socket;
     if (
-      this.transport !== "udp" &&
+      (this.transport === "tcp" || this.transport === "tls") &&
       socket !== undefined &&
       this.#connected &&
       this.#pending.length === 0 &&
@@ -715,8 +945,9 @@ export class SyslogLogHandler extends BaseLogHandler {
     await new Promise<void>((done) => {
       this.#closeWaiter = done;
       deadline = setTimeout(done, this.#closeTimeoutMs);
-      if (this.transport !== "udp" && this.#socket === undefined && this.#pending.length > 0) {
-        if (this.#reconnectTimer === undefined) this.#connect();
+      if (this.#pending.length > 0 && this.#reconnectTimer === undefined) {
+        if (this.transport === "unix") this.#pumpUnix();
+        else if (this.transport !== "udp" && this.#socket === undefined) this.#connect();
       }
       this.#checkClose();
     });
@@ -737,6 +968,15 @@ export class SyslogLogHandler extends BaseLogHandler {
     const udp = this.#udp;
     this.#udp = undefined;
     if (udp !== undefined) await new Promise<void>((done) => udp.close(() => done()));
+    if (this.#congestionTimer !== undefined) clearTimeout(this.#congestionTimer);
+    this.#congestionTimer = undefined;
+    const unix = this.#unix;
+    this.#unix = undefined;
+    if (unix !== undefined) {
+      try {
+        unix.close();
+      } catch {}
+    }
     this.#reportDrops();
     const lost = queued + unsettled + this.#udpOutstanding;
     if (lost > 0) {
@@ -745,7 +985,7 @@ export class SyslogLogHandler extends BaseLogHandler {
         new HandlerError(
           this.name,
           `closed after ${this.#closeTimeoutMs} ms with ${lost} record${lost === 1 ? "" : "s"} not confirmed as ` +
-            `delivered to syslog at ${this.host}:${this.port} (${queued} never written, ` +
+            `delivered to syslog at ${this.#target} (${queued} never written, ` +
             `${unsettled + this.#udpOutstanding} written but unconfirmed: they may or may not have arrived)`,
         ),
       );

@@ -67,6 +67,8 @@ function canConnect(port: number): Promise<boolean> {
 /** One rsyslogd in the foreground with its own config, work dir and output file under `dir`. */
 export class Rsyslog {
   readonly output: string;
+  /** The imuxsock socket (`<dir>/log.sock`), when constructed with `{ unixSocket: true }`. */
+  readonly socketPath: string | undefined;
   #process: ChildProcess | undefined;
   #starts = 0;
   #stderr = "";
@@ -75,8 +77,10 @@ export class Rsyslog {
     readonly binary: string,
     readonly dir: string,
     readonly port: number,
+    options: { unixSocket?: boolean } = {},
   ) {
     this.output = join(dir, "out.log");
+    this.socketPath = options.unixSocket ? join(dir, "log.sock") : undefined;
     const work = join(dir, "work");
     mkdirSync(work, { recursive: true });
     writeFileSync(
@@ -88,6 +92,16 @@ export class Rsyslog {
         `input(type="imtcp" port="${port}" address="127.0.0.1")`,
         // A small datagram costs ~1 KB of receive buffer; the default (~200 KB) overflows at a few hundred.
         `input(type="imudp" port="${port}" address="127.0.0.1" rcvbufSize="4m")`,
+        ...(this.socketPath === undefined
+          ? []
+          : [
+              // No /dev/log for a test instance. The special parser only knows the syslog(3) format;
+              // off, the regular parser chain parses RFC 5424 (hostname included), and the
+              // message's own timestamp is kept instead of the receive time.
+              'module(load="imuxsock" SysSock.Use="off")',
+              `input(type="imuxsock" Socket="${this.socketPath}" UseSpecialParser="off" ParseHostname="on" ` +
+                'IgnoreTimestamp="off" UseSysTimeStamp="off" RateLimit.Interval="0")',
+            ]),
         `action(type="omfile" file="${this.output}" template="RSYSLOG_SyslogProtocol23Format")`,
         "",
       ].join("\n"),
@@ -118,6 +132,11 @@ export class Rsyslog {
   /** Freezes the process (SIGSTOP): it keeps its sockets but reads nothing, like a hung daemon. */
   freeze(): void {
     this.#process?.kill("SIGSTOP");
+  }
+
+  /** Resumes a frozen process (SIGCONT). */
+  thaw(): void {
+    this.#process?.kill("SIGCONT");
   }
 
   /** Sends `signal` and resolves when the process has exited. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -161,8 +162,11 @@ describe("RFC 5424 formatting", () => {
 
   test("invalid options name the field and what it accepts", () => {
     const cases: Array<[SyslogLogHandlerOptions, string, RegExp]> = [
-      [{ transport: "unix" }, "transport", /node:dgram has no Unix datagram sockets/],
-      [{ transport: "sctp" as "tcp" }, "transport", /"tcp", "tls" or "udp"/],
+      [{ transport: "sctp" as "tcp" }, "transport", /"tcp", "tls", "udp" or "unix"/],
+      [{ path: "/dev/log" }, "path", /transport "unix"/],
+      [{ transport: "unix", path: "" }, "path", /1 to 107 bytes/],
+      [{ transport: "unix", path: `/tmp/${"x".repeat(103)}` }, "path", /1 to 107 bytes/],
+      [{ transport: "unix", maxMessageBytes: 70000 }, "maxMessageBytes", /65536/],
       [{ facility: "bogus" as "user" }, "facility", /local0/],
       [{ facility: 24 }, "facility", /0-23/],
       [{ port: 70000 }, "port", /1 to 65535/],
@@ -209,6 +213,53 @@ describe("queue bound", () => {
     );
     assert.ok(
       seen.errors.some((e) => e.includes("10 records not confirmed") && e.includes("10 never written")),
+      seen.errors.join("\n"),
+    );
+  });
+});
+
+/** True when the optional native package loads; otherwise skips (locally) or fails (CI). */
+function haveUnixDgram(t: import("node:test").TestContext): boolean {
+  try {
+    createRequire(import.meta.url)("unix-dgram");
+    return true;
+  } catch (error) {
+    const hint = `unix-dgram did not load (${(error as Error).message.split("\n")[0]}); it builds with node-gyp on npm install`;
+    if (process.env.CI) assert.fail(`${hint}; CI must run the Unix socket tests`);
+    t.skip(hint);
+    return false;
+  }
+}
+
+describe("Unix datagram transport without a receiver", () => {
+  test("keeps records queued while nobody listens, retries with backoff, and close reports them", async (t) => {
+    if (!haveUnixDgram(t)) return;
+    const dir = mkdtempSync(join(tmpdir(), "logmux-syslog-unix-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const handler = new SyslogLogHandler({
+      transport: "unix",
+      path: join(dir, "nobody.sock"),
+      maxQueue: 10,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 40,
+      closeTimeoutMs: 300,
+    });
+    assert.equal(handler.path, join(dir, "nobody.sock"));
+    const seen = attach(handler);
+    handler.push(records(0, 25));
+    assert.deepEqual(
+      { queued: handler.stats.queued, dropped: handler.stats.dropped, sent: handler.stats.sent },
+      { queued: 10, dropped: 15, sent: 0 },
+    );
+    await handler.close();
+    assert.deepEqual(
+      { sent: handler.stats.sent, failed: handler.stats.failed, connects: handler.stats.connects },
+      { sent: 0, failed: 10, connects: 0 },
+    );
+    const retries = seen.errors.filter((e) => e.includes("unreachable: ENOENT")).length;
+    assert.ok(retries >= 3, `retried with backoff (${retries} attempts):\n${seen.errors.join("\n")}`);
+    assert.ok(
+      seen.errors.some((e) => e.includes("10 records not confirmed") && e.includes(join(dir, "nobody.sock"))),
       seen.errors.join("\n"),
     );
   });
@@ -310,7 +361,10 @@ describe("TLS (RFC 5425)", () => {
 });
 
 /** Starts a real rsyslogd for the test, or skips (locally) / fails (CI) when it is not installed. */
-async function startRsyslog(t: import("node:test").TestContext): Promise<Rsyslog | undefined> {
+async function startRsyslog(
+  t: import("node:test").TestContext,
+  options: { unixSocket?: boolean } = {},
+): Promise<Rsyslog | undefined> {
   const binary = findRsyslogd();
   if (binary === undefined) {
     const hint = "rsyslogd not found (install it: apt-get install -y rsyslog)";
@@ -319,7 +373,7 @@ async function startRsyslog(t: import("node:test").TestContext): Promise<Rsyslog
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), "logmux-rsyslog-"));
-  const rsyslog = new Rsyslog(binary, dir, await freePort());
+  const rsyslog = new Rsyslog(binary, dir, await freePort(), options);
   t.after(async () => {
     await rsyslog.stop("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
@@ -506,4 +560,190 @@ describe("against a real rsyslogd", () => {
       assertFields(rsyslog, appName, SYSLOG_FACILITIES.user);
     });
   }
+});
+
+describe("against a real rsyslogd on a Unix datagram socket (imuxsock)", () => {
+  /** Starts rsyslogd with imuxsock and waits until a probe datagram shows up in its file. */
+  async function startUnixRsyslog(t: import("node:test").TestContext): Promise<Rsyslog | undefined> {
+    if (!haveUnixDgram(t)) return undefined;
+    const rsyslog = await startRsyslog(t, { unixSocket: true });
+    if (rsyslog === undefined) return undefined;
+    const probe = new SyslogLogHandler({
+      transport: "unix",
+      path: rsyslog.socketPath!,
+      appName: "lmx-probe",
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      settleMs: 0,
+    });
+    attach(probe);
+    let pushed = 0;
+    await waitFor(
+      "rsyslog's imuxsock input",
+      () => {
+        if (rsyslog.lines().some((line) => parseLine(line)?.appName === "lmx-probe")) return true;
+        if (probe.stats.queued === 0) probe.push(records(pushed, ++pushed));
+        return undefined;
+      },
+      15_000,
+      50,
+    );
+    await probe.close();
+    return rsyslog;
+  }
+
+  test("every record arrives once, with every field as sent; long text is cut at a UTF-8 boundary", async (t) => {
+    const rsyslog = await startUnixRsyslog(t);
+    if (rsyslog === undefined) return;
+    const handler = new SyslogLogHandler({
+      transport: "unix",
+      path: rsyslog.socketPath!,
+      hostname: "test-host.example",
+      appName: "lmx-unix",
+      facility: "local3",
+      settleMs: 100,
+    });
+    assert.equal(handler.transport, "unix");
+    const seen = attach(handler);
+    // The receiver's queue holds 10 datagrams (net.unix.max_dgram_qlen): bursts this size run into
+    // congestion over and over, and must wait for 'writable' rather than drop.
+    const N = 3000;
+    for (let i = 0; i < N; i += 500) handler.push(records(i, i + 500));
+    await handler.close();
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(
+      {
+        sent: handler.stats.sent,
+        failed: handler.stats.failed,
+        dropped: handler.stats.dropped,
+        resent: handler.stats.resent,
+        connects: handler.stats.connects,
+      },
+      { sent: N, failed: 0, dropped: 0, resent: 0, connects: 1 },
+    );
+    const counts = await waitForAll(rsyslog, "lmx-unix", N);
+    assert.equal(counts.size, N);
+    assert.ok(
+      [...counts.values()].every((c) => c === 1),
+      "no duplicates without a restart",
+    );
+    assert.equal(assertFields(rsyslog, "lmx-unix", SYSLOG_FACILITIES.local3), N);
+
+    const small = new SyslogLogHandler({
+      transport: "unix",
+      path: rsyslog.socketPath!,
+      hostname: "test-host.example",
+      appName: "lmx-unix-cut",
+      maxMessageBytes: 480,
+      settleMs: 0,
+    });
+    attach(small);
+    small.push([{ ...rec(7), message: `seq=7 ${"日本語🚀".repeat(200)}` }]);
+    await small.close();
+    assert.deepEqual({ sent: small.stats.sent, truncated: small.stats.truncated }, { sent: 1, truncated: 1 });
+    const line = await waitFor("the truncated message", () =>
+      rsyslog.lines().find((l) => parseLine(l)?.appName === "lmx-unix-cut"),
+    );
+    const parsed = parseLine(line)!;
+    assert.equal(parsed.sdName, rec(7).name);
+    assert.ok(parsed.msg.startsWith(`${BOM}seq=7 日本語🚀`), parsed.msg);
+    assert.ok(!parsed.msg.includes("\ufffd"), "cut at a character boundary");
+    assert.ok(
+      Buffer.byteLength(line) <= 480 && Buffer.byteLength(line) >= 470,
+      `${Buffer.byteLength(line)} bytes`,
+    );
+  });
+
+  test("a receiver that stops reading (frozen) makes the handler wait on congestion, not drop", async (t) => {
+    const rsyslog = await startUnixRsyslog(t);
+    if (rsyslog === undefined) return;
+    const handler = new SyslogLogHandler({
+      transport: "unix",
+      path: rsyslog.socketPath!,
+      hostname: "test-host.example",
+      appName: "lmx-unix-frozen",
+      settleMs: 50,
+    });
+    const seen = attach(handler);
+    rsyslog.freeze();
+    t.after(() => rsyslog.thaw());
+    const N = 500;
+    handler.push(records(0, N));
+    // The frozen daemon's socket queue takes a few datagrams; the rest wait in the handler's queue.
+    assert.ok(handler.stats.queued > N / 2, `queued ${handler.stats.queued}`);
+    assert.deepEqual(
+      { failed: handler.stats.failed, dropped: handler.stats.dropped },
+      { failed: 0, dropped: 0 },
+    );
+    rsyslog.thaw();
+    await handler.close();
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(
+      { sent: handler.stats.sent, failed: handler.stats.failed, dropped: handler.stats.dropped },
+      { sent: N, failed: 0, dropped: 0 },
+    );
+    const counts = await waitForAll(rsyslog, "lmx-unix-frozen", N);
+    assert.ok(
+      [...counts.values()].every((c) => c === 1),
+      "each exactly once",
+    );
+    assert.equal(assertFields(rsyslog, "lmx-unix-frozen", SYSLOG_FACILITIES.user), N);
+  });
+
+  test("rsyslogd killed (SIGKILL) and restarted on the same path mid-stream loses nothing reported as sent", async (t) => {
+    const rsyslog = await startUnixRsyslog(t);
+    if (rsyslog === undefined) return;
+    const appName = "lmx-unix-restart";
+    const handler = new SyslogLogHandler({
+      transport: "unix",
+      path: rsyslog.socketPath!,
+      hostname: "test-host.example",
+      appName,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 200,
+      // Short, so that the kill finds records both settled and unsettled.
+      settleMs: 150,
+      closeTimeoutMs: 15_000,
+    });
+    const seen = attach(handler);
+    const N = 4000;
+    const STEP = 100;
+    let sentBeforeKill = -1;
+    let queuedAfterKill = -1;
+    for (let i = 0; i < N; i += STEP) {
+      handler.push(records(i, i + STEP));
+      // Paced so that records are in every state (queued, in flight, settled) when the kill lands.
+      await new Promise((r) => setTimeout(r, 10));
+      if (i === N / 2) {
+        await rsyslog.stop("SIGKILL");
+        sentBeforeKill = handler.stats.sent;
+        // Pushed while nobody listens (the dead daemon's socket file is still there: ECONNREFUSED).
+        i += STEP;
+        handler.push(records(i, i + STEP));
+        await waitFor("the handler to notice the dead receiver", () =>
+          seen.errors.some((e) => e.includes("syslog socket")) ? true : undefined,
+        );
+        queuedAfterKill = handler.stats.queued;
+        await rsyslog.start();
+      }
+    }
+    await handler.close();
+    const { stats } = handler;
+    assert.ok(sentBeforeKill > 0, "some records had settled before the kill");
+    assert.ok(queuedAfterKill >= STEP, `records were held while rsyslog was down (${queuedAfterKill})`);
+    assert.deepEqual(
+      { sent: stats.sent, failed: stats.failed, dropped: stats.dropped, queued: stats.queued },
+      { sent: N, failed: 0, dropped: 0, queued: 0 },
+    );
+    assert.ok(stats.connects >= 2, `reconnected (${stats.connects} connections)`);
+    // Everything the handler counted as sent (all N, in particular the first sentBeforeKill) must be
+    // in the file; duplicates are allowed (at-least-once).
+    const counts = await waitForAll(rsyslog, appName, N);
+    const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
+    t.diagnostic(
+      `sent before kill ${sentBeforeKill}, re-sent ${stats.resent}, duplicates in file ${duplicates}`,
+    );
+    assert.ok(duplicates <= stats.resent, "only re-sent records can be duplicated");
+    assertFields(rsyslog, appName, SYSLOG_FACILITIES.user);
+  });
 });
