@@ -105,8 +105,8 @@ process.on("message", (message: { type?: string }) => {
   } else if (message?.type === "stop") {
     stopLogging();
     log.shutdown().then(() => {
-      process.send?.({ type: "done", sent });
-      process.disconnect?.();
+      // Disconnect only once the message is written: closing the pipe earlier can cancel it.
+      process.send?.({ type: "done", sent }, () => process.disconnect?.());
     });
   }
 });
