@@ -1,5 +1,6 @@
 import { InvalidConfigError } from "../errors.js";
 import { NetworkLogHandler, type NetworkLogHandlerOptions, type NetworkVerdict } from "./network.js";
+import { parseWebhookUrl, type WebhookRules } from "./webhook-url.js";
 
 /** Options for {@link DiscordLogHandler}. */
 export interface DiscordLogHandlerOptions extends NetworkLogHandlerOptions {
@@ -36,13 +37,17 @@ const DISCORD_MAX_CONTENT = 2000;
 const DEFAULT_MIN_INTERVAL_MS = 2000;
 const DEFAULT_BURST = 5;
 
-const DISCORD_HOSTS = new Set(["discord.com", "discordapp.com"]);
-const WEBHOOK_PATH = /^\/api(?:\/v\d+)?\/webhooks\/(\d+)\/([\w-]+)\/?$/;
+const DISCORD_WEBHOOKS: WebhookRules = {
+  service: "Discord",
+  hosts: new Set(["discord.com", "discordapp.com"]),
+  path: /^\/api(?:\/v\d+)?\/webhooks\/(\d+)\/([\w-]+)\/?$/,
+  accepted:
+    "https://discord.com/api/webhooks/<id>/<token> (or discordapp.com), or a URL under the baseUrl option",
+  baseSuffix: "<id>/<token>",
+  baseTokenRequired: true,
+  pathSecrets: (match) => [`${match[1]}/${match[2]}`, match[2]!],
+};
 const FENCE = "```";
-
-function describeAccepted(): string {
-  return "https://discord.com/api/webhooks/<id>/<token> (or discordapp.com), or a URL under the baseUrl option";
-}
 
 /**
  * Posts log lines to a Discord channel through a webhook. Lines are packed into messages of at
@@ -63,7 +68,7 @@ export class DiscordLogHandler extends NetworkLogHandler {
   readonly #username: string | undefined;
 
   constructor(webhookUrl: string, options: DiscordLogHandlerOptions = {}) {
-    const { url, secrets, label } = DiscordLogHandler.#parse(webhookUrl, options.baseUrl);
+    const { url, secrets, label } = parseWebhookUrl(webhookUrl, options.baseUrl, DISCORD_WEBHOOKS);
     super(options, {
       maxMessageChars: DISCORD_MAX_CONTENT,
       defaultMinIntervalMs: DEFAULT_MIN_INTERVAL_MS,
@@ -80,54 +85,6 @@ export class DiscordLogHandler extends NetworkLogHandler {
       );
     }
     this.#username = options.username;
-  }
-
-  static #parse(webhookUrl: unknown, baseUrl: unknown): { url: string; secrets: string[]; label: string } {
-    if (typeof webhookUrl !== "string" || webhookUrl === "") {
-      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${typeof webhookUrl}`);
-    }
-    let parsed: URL;
-    try {
-      parsed = new URL(webhookUrl);
-    } catch {
-      throw new InvalidConfigError(
-        "webhookUrl",
-        `expected ${describeAccepted()}, got a string that is not a URL`,
-      );
-    }
-    const secrets = [webhookUrl, parsed.href];
-    if (baseUrl !== undefined) {
-      if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) {
-        throw new InvalidConfigError("baseUrl", `expected an absolute http(s) URL, got ${String(baseUrl)}`);
-      }
-      const base = new URL(baseUrl);
-      const token = parsed.pathname.split("/").filter(Boolean).at(-1);
-      if (
-        (parsed.protocol !== "https:" && parsed.protocol !== "http:") ||
-        !parsed.href.startsWith(base.href) ||
-        token === undefined ||
-        parsed.href.length <= base.href.length
-      ) {
-        throw new InvalidConfigError(
-          "webhookUrl",
-          `expected a webhook URL under baseUrl ${base.href}<id>/<token>, got a URL on ${parsed.host}${parsed.href.startsWith(base.href) ? " with no token" : ""}`,
-        );
-      }
-      secrets.push(parsed.href.slice(base.href.length), token);
-      return { url: parsed.href, secrets, label: `Discord webhook at ${base.host}` };
-    }
-    const match = WEBHOOK_PATH.exec(parsed.pathname);
-    if (parsed.protocol !== "https:" || !DISCORD_HOSTS.has(parsed.hostname) || parsed.port !== "" || !match) {
-      const got =
-        parsed.protocol !== "https:"
-          ? `an ${parsed.protocol} URL`
-          : !DISCORD_HOSTS.has(parsed.hostname) || parsed.port !== ""
-            ? `a URL on ${parsed.host}`
-            : "another path on discord.com";
-      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${got}`);
-    }
-    secrets.push(`${match[1]}/${match[2]}`, match[2]!);
-    return { url: parsed.href, secrets, label: "Discord webhook" };
   }
 
   override secrets(): readonly string[] {

@@ -1,10 +1,10 @@
-import { InvalidConfigError } from "../errors.js";
 import {
   cutIndex,
   NetworkLogHandler,
   type NetworkLogHandlerOptions,
   type NetworkVerdict,
 } from "./network.js";
+import { parseWebhookUrl, type WebhookRules } from "./webhook-url.js";
 
 /** Options for {@link SlackLogHandler}. */
 export interface SlackLogHandlerOptions extends NetworkLogHandlerOptions {
@@ -34,13 +34,16 @@ const SLACK_MAX_TEXT = 4000;
 const DEFAULT_MIN_INTERVAL_MS = 1000;
 const DEFAULT_BURST = 3;
 
-const SLACK_HOST = "hooks.slack.com";
-const WEBHOOK_PATH = /^\/services\/([\w-]+\/[\w-]+\/[\w-]+)\/?$/;
+const SLACK_WEBHOOKS: WebhookRules = {
+  service: "Slack",
+  hosts: new Set(["hooks.slack.com"]),
+  path: /^\/services\/([\w-]+\/[\w-]+\/[\w-]+)\/?$/,
+  accepted: "https://hooks.slack.com/services/<team>/<bot>/<secret>, or a URL under the baseUrl option",
+  baseSuffix: "",
+  baseTokenRequired: false,
+  pathSecrets: (match) => [match[1]!, match[1]!.split("/")[2]!],
+};
 const FENCE = "```";
-
-function describeAccepted(): string {
-  return "https://hooks.slack.com/services/<team>/<bot>/<secret>, or a URL under the baseUrl option";
-}
 
 /**
  * Posts log lines to a Slack channel through an incoming webhook. Lines are packed into messages
@@ -60,7 +63,7 @@ export class SlackLogHandler extends NetworkLogHandler {
   readonly #codeBlock: boolean;
 
   constructor(webhookUrl: string, options: SlackLogHandlerOptions = {}) {
-    const { url, secrets, label } = SlackLogHandler.#parse(webhookUrl, options.baseUrl);
+    const { url, secrets, label } = parseWebhookUrl(webhookUrl, options.baseUrl, SLACK_WEBHOOKS);
     super(options, {
       maxMessageChars: SLACK_MAX_TEXT,
       defaultMinIntervalMs: DEFAULT_MIN_INTERVAL_MS,
@@ -70,55 +73,6 @@ export class SlackLogHandler extends NetworkLogHandler {
     this.#url = url;
     this.#secrets = secrets;
     this.#codeBlock = options.codeBlock ?? false;
-  }
-
-  static #parse(webhookUrl: unknown, baseUrl: unknown): { url: string; secrets: string[]; label: string } {
-    if (typeof webhookUrl !== "string" || webhookUrl === "") {
-      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${typeof webhookUrl}`);
-    }
-    let parsed: URL;
-    try {
-      parsed = new URL(webhookUrl);
-    } catch {
-      throw new InvalidConfigError(
-        "webhookUrl",
-        `expected ${describeAccepted()}, got a string that is not a URL`,
-      );
-    }
-    const secrets = [webhookUrl, parsed.href];
-    if (baseUrl !== undefined) {
-      if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) {
-        throw new InvalidConfigError("baseUrl", `expected an absolute http(s) URL, got ${String(baseUrl)}`);
-      }
-      const base = new URL(baseUrl);
-      const segments = parsed.pathname.split("/").filter(Boolean);
-      if (
-        (parsed.protocol !== "https:" && parsed.protocol !== "http:") ||
-        !parsed.href.startsWith(base.href) ||
-        parsed.href.length <= base.href.length
-      ) {
-        throw new InvalidConfigError(
-          "webhookUrl",
-          `expected a webhook URL under baseUrl ${base.href}, got a URL on ${parsed.host}`,
-        );
-      }
-      secrets.push(parsed.href.slice(base.href.length));
-      const last = segments.at(-1);
-      if (last !== undefined && last.length >= 8) secrets.push(last);
-      return { url: parsed.href, secrets, label: `Slack webhook at ${base.host}` };
-    }
-    const match = WEBHOOK_PATH.exec(parsed.pathname);
-    if (parsed.protocol !== "https:" || parsed.hostname !== SLACK_HOST || parsed.port !== "" || !match) {
-      const got =
-        parsed.protocol !== "https:"
-          ? `an ${parsed.protocol} URL`
-          : parsed.hostname !== SLACK_HOST || parsed.port !== ""
-            ? `a URL on ${parsed.host}`
-            : "another path on hooks.slack.com";
-      throw new InvalidConfigError("webhookUrl", `expected ${describeAccepted()}, got ${got}`);
-    }
-    secrets.push(match[1]!, match[1]!.split("/")[2]!);
-    return { url: parsed.href, secrets, label: "Slack webhook" };
   }
 
   override secrets(): readonly string[] {
