@@ -28,8 +28,12 @@ export function writeNowNs(buf: Buffer, offset: number): void {
   writeMsAsNs(buf, offset, nowMs());
 }
 
-/** Writes `ms` (since the epoch, fractional) as a little-endian u64 nanosecond count. */
-export function writeMsAsNs(buf: Buffer, offset: number, ms: number): void {
+/**
+ * Writes `ms` (since the epoch, fractional) as a little-endian u64 nanosecond count through `view`
+ * (a DataView: `Buffer#writeUInt32LE` re-validates its arguments, which the log call cannot afford).
+ * The nanosecond base of the current second is cached, so most calls add only the sub-second part.
+ */
+export function setMsAsNs(view: DataView, offset: number, ms: number): void {
   const second = Math.floor(ms / 1000);
   if (second !== cachedSecond) {
     const scaled = second * NS_PER_SEC_ODD;
@@ -43,8 +47,13 @@ export function writeMsAsNs(buf: Buffer, offset: number, ms: number): void {
     lo -= TWO_POW_32;
     hi += 1;
   }
-  buf.writeUInt32LE(lo, offset);
-  buf.writeUInt32LE(hi, offset + 4);
+  view.setUint32(offset, lo, true);
+  view.setUint32(offset + 4, hi, true);
+}
+
+/** {@link setMsAsNs} for a Buffer (control messages and tests, not the hot path). */
+export function writeMsAsNs(buf: Buffer, offset: number, ms: number): void {
+  setMsAsNs(new DataView(buf.buffer, buf.byteOffset, buf.length), offset, ms);
 }
 
 /**

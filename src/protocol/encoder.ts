@@ -1,4 +1,4 @@
-import { nowMs } from "../clock.js";
+import { nowMs, setMsAsNs } from "../clock.js";
 import {
   BATCH_HEADER_BYTES,
   FRAME_HEADER_BYTES,
@@ -24,11 +24,6 @@ interface FastUtf8 {
   utf8Write(text: string, offset: number): number;
 }
 
-const TWO_POW_32 = 4294967296;
-/** 1e9 = 1953125 * 2^9; splitting it keeps every product below 2^53, so the u64 stays exact. */
-const NS_PER_SEC_ODD = 1953125;
-const TWO_POW_23 = 8388608;
-
 /**
  * Appends records to one preallocated BATCH frame. The frame header is reserved up front and filled
  * by {@link seal}, so the buffer goes to the socket as it is, with no copy.
@@ -39,10 +34,6 @@ export class BatchBuilder {
   #offset = BATCH_HEADER_BYTES;
   #count = 0;
   #maxLevel = 0;
-  /** The current second's nanosecond base, so most records only add their sub-second part. */
-  #second = -1;
-  #secondHi = 0;
-  #secondLo = 0;
 
   constructor(capacity: number) {
     this.buffer = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_BYTES + RECORD_HEADER_BYTES));
@@ -83,23 +74,8 @@ export class BatchBuilder {
       buf.set(message, messageAt);
     }
     const view = this.#view;
-    // Inlined clock (see clock.ts): one performance.now() and no BigInt per record.
-    const ms = nowMs();
-    const second = Math.floor(ms / 1000);
-    if (second !== this.#second) {
-      const scaled = second * NS_PER_SEC_ODD;
-      this.#secondHi = Math.floor(scaled / TWO_POW_23);
-      this.#secondLo = (scaled % TWO_POW_23) * 512;
-      this.#second = second;
-    }
-    let lo = this.#secondLo + Math.floor((ms - second * 1000) * 1e6);
-    let hi = this.#secondHi;
-    if (lo >= TWO_POW_32) {
-      lo -= TWO_POW_32;
-      hi += 1;
-    }
-    view.setUint32(start, lo, true);
-    view.setUint32(start + 4, hi, true);
+    // One performance.now() and no BigInt per record (see clock.ts).
+    setMsAsNs(view, start, nowMs());
     buf[start + 8] = data === undefined ? level : level | RECORD_FLAG_DATA;
     view.setUint32(start + 9, messageBytes, true);
     let end = messageAt + messageBytes;
