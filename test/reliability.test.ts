@@ -14,6 +14,7 @@ import {
 import { spoolDir } from "../src/state-dir.js";
 import { CollectHandler } from "./helpers/collect.js";
 import { exited, forkFixture, nextMessage, readLines, tempDir, waitFor } from "./helpers/processes.js";
+import { captureStderr } from "./helpers/stderr.js";
 
 function rig(t: TestContext, extra: LoggerConfigOptions = {}): { options: LoggerConfigOptions; dir: string } {
   const dir = tempDir(t);
@@ -281,18 +282,10 @@ describe("handler faults", () => {
     const rejecter = new FailingHandler("reject");
     const collect = new CollectHandler();
     const master = await startMaster(t, options, [thrower, rejecter, collect]);
-    const stderr: string[] = [];
-    const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => {
-      stderr.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
+    const stderr = await captureStderr(async () => {
       const child = forkFixture(t, "worker.js", { config: options, name: "ok", count: 500, chunk: 50 });
       await nextMessage(child, "done");
-    } finally {
-      process.stderr.write = original;
-    }
+    });
     assert.equal(collect.fromWorkers().length, 500);
     const stats = master.status().handlers;
     assert.ok(stats[0]!.failures >= 1 && stats[1]!.failures >= 1);
@@ -306,18 +299,8 @@ describe("handler faults", () => {
     const { options } = rig(t, { shutdownTimeoutMs: 300 });
     const master = await startMaster(t, options, [new HangingHandler()], { handlerStallMs: 60_000 });
     for (let i = 0; i < 10; i++) master.info(`master record ${i}`);
-    const stderr: string[] = [];
-    const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => {
-      stderr.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
     const start = Date.now();
-    try {
-      await master.shutdown();
-    } finally {
-      process.stderr.write = original;
-    }
+    const stderr = await captureStderr(() => master.shutdown());
     assert.ok(Date.now() - start < 2000, `shutdown took ${Date.now() - start} ms`);
     assert.ok(
       stderr.some((line) => /HangingHandler did not take \d+ records/.test(line)),

@@ -15,6 +15,7 @@ import {
 } from "../../src/handlers/otlp.js";
 import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
 import type { LogRecord } from "../../src/record.js";
+import { captureStderr } from "../helpers/stderr.js";
 
 const BASE_NS = 1_767_323_045_123_456_789n;
 const SEVERITIES = [1, 5, 9, 13, 17, 21];
@@ -386,18 +387,10 @@ describe("OtlpLogHandler against a loopback receiver", () => {
     assert.deepEqual(handler.secrets(), [token, "acme"]);
     assert.ok(!inspect(handler, { depth: 5, showHidden: true }).includes("sk-live"));
     assert.ok(!JSON.stringify(handler).includes("sk-live"));
-    const stderr: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      stderr.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
+    const stderr = await captureStderr(async () => {
       handler.push(records(0, 4));
       await handler.close();
-    } finally {
-      process.stderr.write = write;
-    }
+    });
     assert.equal(server.received[0]!.headers.authorization, token);
     assert.equal(server.received[0]!.headers["x-tenant"], "acme");
     assert.equal(handler.stats.failed, 4);
