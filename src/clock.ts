@@ -68,12 +68,23 @@ export function readNsAsMs(buf: Buffer, offset: number): number {
   const restMs = Math.floor(rest / 1e6);
   const whole = hi * 4294 + restMs;
   // Multiply-subtract instead of `%`: a floating-point modulo is several times slower here.
-  const ms = whole + (rest - restMs * 1e6) / 1e6;
-  return ms < whole + 1 ? ms : whole + LARGEST_FRACTION_BELOW_ONE_MS;
+  return belowNextMs(whole, (rest - restMs * 1e6) / 1e6);
 }
 
-/** The largest step below 1 that a millisecond count near 2^41 can still hold. */
-const LARGEST_FRACTION_BELOW_ONE_MS = 1 - 2 ** -11;
+/** {@link readNsAsMs} for a bigint: the same exact whole milliseconds. */
+export function nsToMs(ns: bigint): number {
+  return belowNextMs(Number(ns / 1_000_000n), Number(ns % 1_000_000n) / 1e6);
+}
+
+/**
+ * `whole + fraction`, kept below `whole + 1`: far enough from the epoch a fraction of .9999 rounds
+ * up into the next millisecond. `x * (1 - EPSILON)` is below x for every x up to 2^52 ms, and a
+ * u64 of nanoseconds stays under 2^45 ms.
+ */
+function belowNextMs(whole: number, fraction: number): number {
+  const ms = whole + fraction;
+  return ms < whole + 1 ? ms : (whole + 1) * (1 - Number.EPSILON);
+}
 
 /** Reads a little-endian u64 nanosecond timestamp exactly, as a bigint. */
 export function readNsBigInt(buf: Buffer, offset: number): bigint {

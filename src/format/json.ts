@@ -1,3 +1,4 @@
+import { nsToMs } from "../clock.js";
 import { LEVEL_NAMES } from "../levels.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
@@ -21,7 +22,7 @@ export interface LineFormatter {
 export class JsonLines implements LineFormatter {
   format(record: LogRecord): string {
     return this.#line(
-      Number(record.timestampNs / 1000n) / 1000,
+      nsToMs(record.timestampNs),
       record.level,
       record.name,
       record.pid,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { nowMs, readNsAsMs, readNsBigInt, writeMsAsNs } from "../../src/clock.js";
+import { nowMs, nsToMs, readNsAsMs, readNsBigInt, writeMsAsNs } from "../../src/clock.js";
 import {
   BATCH_HEADER_BYTES,
   FRAME_HEADER_BYTES,
@@ -218,6 +218,24 @@ describe("u64 timestamps", () => {
         writeMsAsNs(buf, 0, ms);
         return Math.abs(readNsAsMs(buf, 0) - ms) < 1e-3;
       }),
+    );
+  });
+
+  it("readNsAsMs and nsToMs keep the exact whole millisecond over the whole u64 range", () => {
+    // A .9999 fraction far from the epoch must not round up into the next millisecond, or a
+    // line's asctime would disagree with its timestampNs.
+    const nearMsEnd = fc
+      .bigInt({ min: 0n, max: (1n << 64n) / 1_000_000n - 1n })
+      .chain((ms) => fc.bigInt({ min: ms * 1_000_000n + 999_000n, max: ms * 1_000_000n + 999_999n }));
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), nearMsEnd), (ns) => {
+        const buf = Buffer.alloc(8);
+        buf.writeBigUInt64LE(ns, 0);
+        const whole = Number(ns / 1_000_000n);
+        assert.equal(Math.floor(readNsAsMs(buf, 0)), whole, `readNsAsMs, ${ns} ns`);
+        assert.equal(Math.floor(nsToMs(ns)), whole, `nsToMs, ${ns} ns`);
+      }),
+      { numRuns: 5000 },
     );
   });
 
