@@ -1,9 +1,11 @@
+import { nsToMs } from "../clock.js";
 import { InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES } from "../levels.js";
+import { RECORD_FLAG_DATA, RECORD_HEADER_BYTES, RECORD_LEVEL_MASK } from "../protocol/constants.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
-import { type ByteSink, plainView } from "./sink.js";
+import { type ByteSink, copyBytes, plainView, wordView } from "./sink.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
 
 /** The `%(key)` names a format may use, as in Python's logging where they exist there. */
@@ -73,6 +75,8 @@ export class LinePattern {
   readonly #fixedBytes: number;
   #nameOps = 0;
   #messageOps = 0;
+  /** Set when the line is "cacheable parts, message, cacheable parts" (the default format is). */
+  readonly #lines: LineCache | undefined;
 
   constructor(source: string, field = "strFormat") {
     this.source = source;
@@ -111,12 +115,46 @@ export class LinePattern {
       return { kind: OP_FIELD, bytes: EMPTY, table: [], field: segment };
     });
     this.#fixedBytes = fixed;
+    this.#lines = LineCache.forOps(this.#ops, fixed, this.#nameOps, (ops, ms, level, name, out, at) =>
+      this.#runOps(ops, ms, level, name, out, at),
+    );
+  }
+
+  /** Writes the cacheable ops (literals, asctime, level, name) for one record; returns the end. */
+  #runOps(ops: ByteOp[], ms: number, level: number, name: Uint8Array, out: Uint8Array, at: number): number {
+    for (const op of ops) at = this.#writeCacheableOp(op, ms, level, name, out, at);
+    return at;
+  }
+
+  /** Writes one op that depends on nothing but the worker, the level and the millisecond. */
+  #writeCacheableOp(
+    op: ByteOp,
+    ms: number,
+    level: number,
+    name: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ): number {
+    switch (op.kind) {
+      case OP_LITERAL:
+        return copyInto(op.bytes, 0, op.bytes.length, out, at);
+      case OP_ASCTIME:
+        return at + this.#asctime.write(ms, out, at);
+      case OP_LEVEL: {
+        const bytes = op.table[level]!;
+        return copyInto(bytes, 0, bytes.length, out, at);
+      }
+      case OP_NAME:
+        return copyInto(name, 0, name.length, out, at);
+      default:
+        throw new Error(`op ${op.kind} depends on the record, not only on its millisecond`);
+    }
   }
 
   /** Formats one record as a string (no trailing newline). */
   format(record: LogRecord): string {
     return this.#formatView({
-      ms: Number(record.timestampNs / 1000n) / 1000,
+      ms: nsToMs(record.timestampNs),
       level: record.level,
       name: record.name,
       message: record.message,
@@ -178,6 +216,55 @@ export class LinePattern {
    */
   writeBatch(batch: RecordBatch, minLevel: number, sink: ByteSink): number {
     if (batch.maxLevel < minLevel) return 0;
+    if (this.#lines !== undefined) return this.#writeCachedLines(this.#lines, batch, minLevel, sink);
+    return this.#interpretBatch(batch, minLevel, sink, 0, batch.count);
+  }
+
+  /**
+   * The fast path: every part of a line but the message depends only on the worker, the level and
+   * the millisecond, and a worker logs thousands of records per millisecond under load. So the
+   * bytes before and after the message are built once per (worker, millisecond, level) and each
+   * line is two or three word copies. The millisecond is recognised from the raw u64 without any
+   * arithmetic (see {@link LineCache.covers}).
+   */
+  #writeCachedLines(lines: LineCache, batch: RecordBatch, minLevel: number, sink: ByteSink): number {
+    const frame = batch.buffer;
+    const frameBytes = plainView(frame);
+    const frameWords = wordView(frame);
+    const offsets = batch.offsets;
+    const nameBytes = plainView(batch.source.nameBytes);
+    lines.useSource(batch.source);
+    let written = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = offsets[i]!;
+      const levelByte = frameBytes[offset + 8]!;
+      const level = levelByte & RECORD_LEVEL_MASK;
+      if (level < minLevel) continue;
+      if ((levelByte & RECORD_FLAG_DATA) !== 0) {
+        written += this.#interpretBatch(batch, minLevel, sink, i, i + 1);
+        continue;
+      }
+      const lo = frameWords.getUint32(offset, true);
+      const hi = frameWords.getUint32(offset + 4, true);
+      if (!lines.covers(lo, hi)) lines.moveTo(lo, hi);
+      const line = lines.entry(level, nameBytes);
+      const messageLength = frameWords.getUint32(offset + 9, true);
+      let at = sink.reserve(line.headLength + messageLength + line.tailLength);
+      const out = sink.bytes;
+      const outWords = sink.words;
+      copyBytes(line.headWords, line.head, 0, line.headLength, outWords, out, at);
+      at += line.headLength;
+      copyBytes(frameWords, frameBytes, offset + RECORD_HEADER_BYTES, messageLength, outWords, out, at);
+      at += messageLength;
+      copyBytes(line.tailWords, line.tail, 0, line.tailLength, outWords, out, at);
+      sink.length = at + line.tailLength;
+      written++;
+    }
+    return written;
+  }
+
+  /** The general path: runs the op program for records `from` to `to` of `batch`. */
+  #interpretBatch(batch: RecordBatch, minLevel: number, sink: ByteSink, from: number, to: number): number {
     const ops = this.#ops;
     const opCount = ops.length;
     const frame = plainView(batch.buffer);
@@ -185,7 +272,7 @@ export class LinePattern {
     // +1 for the newline, written in place below.
     const perRecordBound = this.#fixedBytes + this.#nameOps * name.length + 1;
     let written = 0;
-    for (let i = 0; i < batch.count; i++) {
+    for (let i = from; i < to; i++) {
       const level = batch.level(i);
       if (level < minLevel) continue;
       const messageStart = batch.messageStart(i);
@@ -197,18 +284,17 @@ export class LinePattern {
         const op = ops[o]!;
         switch (op.kind) {
           case OP_LITERAL:
-            at = copyInto(op.bytes, 0, op.bytes.length, out, at);
-            break;
           case OP_ASCTIME:
-            at += this.#asctime.write(batch.timestampMs(i), out, at);
-            break;
-          case OP_LEVEL: {
-            const bytes = op.table[level]!;
-            at = copyInto(bytes, 0, bytes.length, out, at);
-            break;
-          }
+          case OP_LEVEL:
           case OP_NAME:
-            at = copyInto(name, 0, name.length, out, at);
+            at = this.#writeCacheableOp(
+              op,
+              op.kind === OP_ASCTIME ? batch.timestampMs(i) : 0,
+              level,
+              name,
+              out,
+              at,
+            );
             break;
           case OP_MESSAGE:
             at = copyInto(frame, messageStart, messageEnd, out, at);
@@ -260,6 +346,129 @@ interface ByteOp {
   table: Uint8Array[];
   field: Field | undefined;
 }
+
+type RunOps = (
+  ops: ByteOp[],
+  ms: number,
+  level: number,
+  name: Uint8Array,
+  out: Uint8Array,
+  at: number,
+) => number;
+
+/** The bytes around the message for one level in the current (worker, millisecond). */
+interface CachedLine {
+  generation: number;
+  head: Uint8Array;
+  headWords: DataView;
+  headLength: number;
+  tail: Uint8Array;
+  tailWords: DataView;
+  tailLength: number;
+}
+
+const TWO_POW_32 = 4294967296;
+const NS_PER_MS = 1_000_000;
+
+/**
+ * The (worker, millisecond, level) cache behind {@link LinePattern}'s fast path. The current
+ * millisecond is held as a range of the timestamp's low word under one high word: a record with
+ * the same high word and a low word in [loStart, loEnd) has the same millisecond, which costs two
+ * comparisons instead of the division `readNsAsMs` needs. A millisecond that straddles a change of
+ * high word (every 4.3 s) is just split in two ranges.
+ */
+class LineCache {
+  readonly #head: ByteOp[];
+  readonly #tail: ByteOp[];
+  readonly #run: RunOps;
+  /** Upper bound of a part's bytes: the pattern's fixed bytes plus the name for each %(name)s. */
+  readonly #fixedBytes: number;
+  readonly #nameOps: number;
+  readonly #lines: CachedLine[] = [];
+  #generation = 1;
+  #source: RecordBatch["source"] | undefined;
+  #hi = -1;
+  #loStart = 0;
+  #loEnd = 0;
+  #ms = 0;
+
+  /** A cache when `ops` is cacheable ops, one message, cacheable ops; otherwise undefined. */
+  static forOps(ops: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps): LineCache | undefined {
+    const messageAt = ops.findIndex((op) => op.kind === OP_MESSAGE);
+    const cacheable = (op: ByteOp): boolean => op.kind !== OP_MESSAGE && op.kind !== OP_FIELD;
+    if (messageAt < 0) return undefined;
+    const head = ops.slice(0, messageAt);
+    const tail = ops.slice(messageAt + 1);
+    if (!head.every(cacheable) || !tail.every(cacheable)) return undefined;
+    return new LineCache(head, tail, fixedBytes, nameOps, run);
+  }
+
+  private constructor(head: ByteOp[], tail: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps) {
+    this.#head = head;
+    this.#tail = tail;
+    this.#fixedBytes = fixedBytes;
+    this.#nameOps = nameOps;
+    this.#run = run;
+  }
+
+  useSource(source: RecordBatch["source"]): void {
+    if (source === this.#source) return;
+    this.#source = source;
+    this.#generation++;
+  }
+
+  covers(lo: number, hi: number): boolean {
+    return hi === this.#hi && lo >= this.#loStart && lo < this.#loEnd;
+  }
+
+  /** Makes the record stamped (hi, lo) the current millisecond. */
+  moveTo(lo: number, hi: number): void {
+    // As in readNsAsMs: 2^32 ns = 4294 ms + 967296 ns, and every product stays below 2^53.
+    const rest = hi * 967296 + lo;
+    const restMs = Math.floor(rest / NS_PER_MS);
+    const intoMs = rest - restMs * NS_PER_MS;
+    this.#hi = hi;
+    this.#loStart = Math.max(0, lo - intoMs);
+    this.#loEnd = Math.min(TWO_POW_32, lo - intoMs + NS_PER_MS);
+    this.#ms = hi * 4294 + restMs;
+    this.#generation++;
+  }
+
+  /** The line parts for `level` in the current millisecond, built on first use. */
+  entry(level: number, name: Uint8Array): CachedLine {
+    let line = this.#lines[level];
+    if (line === undefined) {
+      line = {
+        generation: 0,
+        head: EMPTY,
+        headWords: EMPTY_WORDS,
+        headLength: 0,
+        tail: EMPTY,
+        tailWords: EMPTY_WORDS,
+        tailLength: 0,
+      };
+      this.#lines[level] = line;
+    }
+    if (line.generation !== this.#generation) {
+      const room = this.#fixedBytes + this.#nameOps * name.length;
+      // +1 for the newline at the end of the tail.
+      if (line.tail.length < room + 1) {
+        line.head = new Uint8Array(room);
+        line.headWords = new DataView(line.head.buffer);
+        line.tail = new Uint8Array(room + 1);
+        line.tailWords = new DataView(line.tail.buffer);
+      }
+      line.headLength = this.#run(this.#head, this.#ms, level, name, line.head, 0);
+      const tailEnd = this.#run(this.#tail, this.#ms, level, name, line.tail, 0);
+      line.tail[tailEnd] = 0x0a;
+      line.tailLength = tailEnd + 1;
+      line.generation = this.#generation;
+    }
+    return line;
+  }
+}
+
+const EMPTY_WORDS = new DataView(new ArrayBuffer(0));
 
 /**
  * Below this many bytes a JS loop over plain Uint8Arrays beats `set()` of a fresh view (about

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { JsonLines } from "../../src/format/json.js";
 import { ByteSink } from "../../src/format/sink.js";
 import { LinePattern, LogLevel, type LogRecord } from "../../src/index.js";
 import { decodeBatch } from "../../src/protocol/decoder.js";
 import { BatchBuilder } from "../../src/protocol/encoder.js";
+import { batchFrame, type RawRecord } from "../helpers/frames.js";
 
 // 2026-11-28 13:05:14.123 in local time, whatever the machine's zone.
 const when = new Date(2026, 10, 28, 13, 5, 14, 123);
@@ -87,6 +89,72 @@ describe("LinePattern", () => {
       "a\nb\n",
     );
   });
+});
+
+describe("LinePattern byte formatting against format()", () => {
+  // Timestamps near the places the cache could get wrong: a millisecond boundary, a second
+  // boundary and a change of the u64's high word (every 2^32 ns), in any order.
+  const highWordEdge = 412_345n * 2n ** 32n;
+  const secondEdge = 1_795_000_000_000_000_000n;
+  const nsArb = fc.oneof(
+    fc.bigInt({ min: highWordEdge - 3_000_000n, max: highWordEdge + 3_000_000n }),
+    fc.bigInt({ min: secondEdge - 2_000_000n, max: secondEdge + 2_000_000n }),
+    fc.bigInt({ min: 0n, max: 2n ** 63n }),
+  );
+  const recordArb = fc.record({
+    ns: nsArb,
+    level: fc.integer({ min: 0, max: 5 }),
+    message: fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 12 })),
+    data: fc.option(fc.uint8Array({ maxLength: 8 }), { nil: undefined }),
+  });
+  const sources = [
+    { name: "api", nameBytes: Buffer.from("api"), pid: 11 },
+    { name: "wörker-ß", nameBytes: Buffer.from("wörker-ß"), pid: 12 },
+  ];
+
+  for (const source of [
+    "%(asctime)s [%(levelname)s] %(name)s - %(message)s",
+    "%(message)s",
+    "%(levelname)s %(message)s | %(name)s @ %(asctime)s",
+    "%(name)s%(message)s%(name)s",
+    // Not cacheable (padding, the pid): the general path, checked the same way.
+    "%(asctime)s %(levelname)-8s %(name)s[%(process)d] %(message)s",
+  ]) {
+    it(`writes exactly what format() does, batch after batch: ${source}`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              from: fc.constantFrom(0, 1),
+              records: fc.array(recordArb, { maxLength: 12 }),
+              minLevel: fc.integer({ min: 0, max: 5 }),
+            }),
+            { minLength: 1, maxLength: 6 },
+          ),
+          (batches) => {
+            // One pattern and one sink for the whole sequence: the cache outlives batches.
+            const pattern = new LinePattern(source);
+            const sink = new ByteSink(8);
+            let expected = "";
+            let expectedCount = 0;
+            let count = 0;
+            for (const { from, records, minLevel } of batches) {
+              const { batch } = decodeBatch(batchFrame(1, records as RawRecord[]), sources[from]!);
+              for (let i = 0; i < batch.count; i++) {
+                if (batch.level(i) < minLevel) continue;
+                expected += `${pattern.format(batch.record(i))}\n`;
+                expectedCount++;
+              }
+              count += pattern.writeBatch(batch, minLevel, sink);
+            }
+            assert.equal(sink.view().toString("utf8"), expected);
+            assert.equal(count, expectedCount);
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
 });
 
 describe("JsonLines", () => {
