@@ -90,6 +90,16 @@ export class BatchBuilder {
     return true;
   }
 
+  /**
+   * Empties the batch so its buffer can take the next one. Only for a batch whose sealed frame
+   * nobody reads any more (the master acknowledged it): the frame is a view of the same memory.
+   */
+  reset(): void {
+    this.#offset = BATCH_HEADER_BYTES;
+    this.#count = 0;
+    this.#maxLevel = 0;
+  }
+
   /** Fills in the frame header and returns the frame: a view of the used part of the buffer. */
   seal(seq: number): Buffer {
     const buf = this.buffer;
