@@ -9,7 +9,11 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BENCH = fileURLToPath(new URL("../", import.meta.url));
 /** The build under test: dist/ of this repository, or LOGMUX_DIST (another build's dist directory). */
 export const DIST = process.env.LOGMUX_DIST ? `${resolve(process.env.LOGMUX_DIST)}/` : `${ROOT}dist/`;
-export const DIST_INDEX = `${DIST}index.js`;
+/**
+ * The file `import "logmux"` loads: the bundled public entry (scripts/bundle.mjs), or index.js for
+ * an older build compared through LOGMUX_DIST.
+ */
+export const DIST_INDEX = existsSync(`${DIST}logmux.js`) ? `${DIST}logmux.js` : `${DIST}index.js`;
 export const PEERS = ["pino", "winston", "log4js"];
 
 /** The message every benchmark logs: 40-60 bytes of ASCII, also the marker used to count lines. */
