@@ -136,13 +136,15 @@ describe("logmux demo", () => {
     assert.equal(count(live, /^WORKER\s+PID/gm), 1, live);
 
     // The end: still one table (the last frame), the dead-worker warning in it, then the summary.
+    // pane_dead can read 1 a moment before tmux has reaped the process and recorded its status.
+    const exitStatus = (): string => tmux("display", "-p", "-t", "demo", "#{pane_dead_status}").trim();
     await until(
-      () => tmux("display", "-p", "-t", "demo", "#{pane_dead}").trim() === "1",
+      () => tmux("display", "-p", "-t", "demo", "#{pane_dead}").trim() === "1" && exitStatus() !== "",
       15_000,
       "the demo to exit",
     );
     const final = screen();
-    assert.equal(tmux("display", "-p", "-t", "demo", "#{pane_dead_status}").trim(), "0", final);
+    assert.equal(exitStatus(), "0", final);
     assert.equal(count(final, /^WORKER\s+PID/gm), 1, final);
     assert.match(final, /^worker-3\s+\d+\s+disconnected \(killed\)/m);
     assert.match(

@@ -46,7 +46,11 @@ export function stderrOf(child: ChildProcess): string {
   return (child as ChildProcess & { stderrText?: () => string }).stderrText?.() ?? "";
 }
 
-/** Resolves with the first IPC message of `type` from `child`; rejects if it exits first. */
+/**
+ * Resolves with the first IPC message of `type` from `child`; rejects if it ends first. "Ends" is
+ * 'close', not 'exit': 'exit' can be emitted while the child's last messages are still unread in
+ * the IPC pipe, whereas 'close' waits for the channel to disconnect, after every message.
+ */
 export function nextMessage<T = Record<string, unknown>>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: unknown): void => {
@@ -65,10 +69,10 @@ export function nextMessage<T = Record<string, unknown>>(child: ChildProcess, ty
     };
     const cleanup = (): void => {
       child.off("message", onMessage);
-      child.off("exit", onExit);
+      child.off("close", onExit);
     };
     child.on("message", onMessage);
-    child.on("exit", onExit);
+    child.on("close", onExit);
   });
 }
 

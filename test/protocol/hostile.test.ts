@@ -52,7 +52,8 @@ const strangerBytes = fc
       return bytes;
     }),
   )
-  .filter((bytes) => bytes[4] !== T.HELLO && bytes[4] !== T.STATUS_QUERY);
+  // 20 bytes is where truncatedStranger cuts its HELLO; its warning must stay the only such one.
+  .filter((bytes) => bytes[4] !== T.HELLO && bytes[4] !== T.STATUS_QUERY && bytes.length !== 20);
 
 async function trickle(client: RawClient, bytes: Buffer, everyMs: number): Promise<number> {
   let sent = 0;
