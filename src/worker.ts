@@ -35,7 +35,7 @@ interface SealedBatch {
 }
 
 /**
- * Acknowledged batch buffers kept for reuse. A fresh 64 KiB buffer per batch cost a worker about
+ * Acknowledged batch buffers kept for reuse. A fresh buffer per batch (64 KiB then) cost a worker about
  * 5% of its CPU at full speed (allocation, first-touch page faults, GC); a logger that sends a
  * batch and gets it acknowledged while filling the next needs two or three.
  */
