@@ -132,6 +132,7 @@ export class WorkerLogger extends LoggerBase {
   #flushTimer: NodeJS.Timeout;
   #heartbeatTimer: NodeJS.Timeout;
   #sendScheduled = false;
+  #sealBeforeSend = false;
   #dropped = 0;
   #reportedDropped = 0;
   #state = RUNNING;
@@ -186,7 +187,11 @@ export class WorkerLogger extends LoggerBase {
     if (this.#state !== RUNNING) return;
     const builder = this.#builder ?? this.#newBuilder();
     if (!builder.append(level, message, data)) this.#appendToFreshBatch(level, message, data);
-    if (level >= LogLevel.ERROR) this.#scheduleSend();
+    if (level >= LogLevel.ERROR) {
+      // An error goes out on the next tick even though its batch is not full.
+      this.#sealBeforeSend = true;
+      this.#scheduleSend();
+    }
   }
 
   #newBuilder(): BatchBuilder {
@@ -272,12 +277,20 @@ export class WorkerLogger extends LoggerBase {
     }
   }
 
+  /**
+   * Sends what is sealed on the next tick. The open batch is sealed too only after an error:
+   * after a full batch, sealing the next one a tick later would send a nearly empty batch (in a
+   * whole buffer) for every full one.
+   */
   #scheduleSend(): void {
     if (this.#sendScheduled) return;
     this.#sendScheduled = true;
     setImmediate(() => {
       this.#sendScheduled = false;
-      this.#seal();
+      if (this.#sealBeforeSend) {
+        this.#sealBeforeSend = false;
+        this.#seal();
+      }
       this.#pump();
     });
   }

@@ -140,6 +140,46 @@ describe("core pipeline across real processes", () => {
     assert.equal(rig.collect.fromWorkers().length, 1000);
   });
 
+  it("sends an ERROR at once, with what was logged before it, not at the flush interval", async (t) => {
+    const rig = await startMaster(t, { flushIntervalMs: 60_000 });
+    const worker = new WorkerLogger(rig.config, "urgent");
+    t.after(() => worker.shutdown());
+    await worker.flush();
+    worker.info("context before the failure");
+    worker.error("the failure");
+    // A minute-long interval: only the error's own send can deliver these within the wait.
+    await rig.collect.until((records) => records.some((r) => r.message === "the failure"), 10_000);
+    assert.deepEqual(
+      rig.collect.fromWorkers().map((r) => r.message),
+      ["context before the failure", "the failure"],
+    );
+  });
+
+  it("a full batch goes out alone: the next batch stays open until it fills or is flushed", async (t) => {
+    // ~1 KiB records fill a 4 KiB batch every 4 records, and the 17th seals the 4th batch.
+    const rig = await startMaster(t, { flushIntervalMs: 60_000, maxBatchBytes: 4096 });
+    const worker = new WorkerLogger(rig.config, "fill");
+    t.after(() => worker.shutdown());
+    await worker.flush();
+    const message = (i: number): string => `${i} ${"x".repeat(1000)}`;
+    for (let i = 0; i < 17; i++) worker.info(message(i));
+    // Let the send that the full batch scheduled run, then log once more into the open batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    worker.info(message(17));
+    await worker.flush();
+    await rig.collect.until((records) => records.length >= 18, 10_000);
+    assert.deepEqual(
+      rig.collect.batches.filter((b) => b.name === "fill").map((b) => b.count),
+      [4, 4, 4, 4, 2],
+      "the 17th and 18th records share a batch",
+    );
+    assert.deepEqual(
+      rig.collect.fromWorkers().map((r) => r.message),
+      Array.from({ length: 18 }, (_, i) => message(i)),
+    );
+  });
+
   it("keeps records logged before the master exists and delivers them once it listens", async (t) => {
     const dir = tempDir(t);
     const options: LoggerConfigOptions = { path: `ipc://${join(dir, "late.sock")}`, flushIntervalMs: 50 };

@@ -1,13 +1,22 @@
+import { kPushBatches } from "../../src/handlers/base.js";
 import { BaseLogHandler, type BaseLogHandlerOptions, type LogRecord } from "../../src/index.js";
+import type { RecordBatch } from "../../src/protocol/record-batch.js";
 
 /** A real handler that keeps what it receives and lets a test wait for a condition on it. */
 export class CollectHandler extends BaseLogHandler {
   readonly records: LogRecord[] = [];
+  /** Each batch the master handed over, as (worker name, record count), in order. */
+  readonly batches: { name: string; count: number }[] = [];
   #waiters: { check: () => boolean; resolve: () => void }[] = [];
   closed = false;
 
   constructor(options: BaseLogHandlerOptions = {}) {
     super(options);
+  }
+
+  override [kPushBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
+    for (const batch of batches) this.batches.push({ name: batch.source.name, count: batch.count });
+    return super[kPushBatches](batches, minLevel);
   }
 
   push(records: readonly LogRecord[]): void {
