@@ -1,5 +1,6 @@
 // Runs end-to-end rounds: P worker processes x M records into one file, per logger.
 // Shared by the end-to-end, master-under-load and sustained (calibration) scenarios.
+import { setPriority } from "node:os";
 import { join } from "node:path";
 import { MESSAGE } from "../lib/env.mjs";
 import { countOccurrences, freePort, withTempDir } from "../lib/files.mjs";
@@ -21,8 +22,12 @@ export function recordsPerWorker(procs, records, kind) {
 
 const MASTERS = { logmux: "logmux-master", log4js: "log4js-master" };
 
-/** One run; resolves with its measurements (never with a partial run: failures throw). */
-export async function runOnce(kind, procs, records, { chunk, timeoutMs }) {
+/**
+ * One run; resolves with its measurements (never with a partial run: failures throw).
+ * `niceWorkers` runs the workers at the lowest CPU priority, so the master is never the process
+ * waiting for a core: what its event loop still shows is its own blocking.
+ */
+export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWorkers = false }) {
   return withTempDir((dir) =>
     runBounded(`${kind} x${procs}`, timeoutMs, async (track) => {
       const file = join(dir, "out.log");
@@ -48,7 +53,9 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs }) {
           port,
           name: `worker-${String(i).padStart(2, "0")}`,
         };
-        workers.push(track(forkChild("e2e-worker", params)));
+        const worker = track(forkChild("e2e-worker", params));
+        if (niceWorkers) setPriority(worker.pid, 19);
+        workers.push(worker);
       }
       const reports = await Promise.all(workers.map((w) => w.next("done")));
       let finished = performance.now();
