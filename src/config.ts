@@ -7,6 +7,8 @@ import { ACCEPTED_LEVELS_TEXT, LogLevel, parseLevel } from "./levels.js";
 /** Python-logging style default line: `2026-11-28 13:05:14,123 [INFO] DataProcessor - message`. */
 /** See {@link LoggerConfigOptions.maxBatchBytes}. */
 const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
+/** A default batch is at most this fraction of maxBacklogBytes, so a small backlog still holds several. */
+const BATCHES_PER_BACKLOG = 4;
 
 export const DEFAULT_FORMAT = "%(asctime)s [%(levelname)s] %(name)s - %(message)s";
 
@@ -56,7 +58,7 @@ export interface LoggerConfigOptions {
    * Each batch is one buffer of this size, reused once the master acknowledges it, so a busy worker
    * holds about two to five of them. 256 KiB measured ~15% less worker CPU per record than 64 KiB
    * (fewer writes and acknowledgements); larger gained little.
-   * @default 262144
+   * @default 262144, or maxFrameBytes / a quarter of maxBacklogBytes when either is smaller
    * @example { maxBatchBytes: 64 * 1024 }
    */
   maxBatchBytes?: number;
@@ -230,14 +232,21 @@ export class LoggerConfig {
     if (this.maxFrameBytes < 1024) {
       throw new InvalidConfigError("maxFrameBytes", `must be at least 1024, got ${this.maxFrameBytes}`);
     }
-    this.maxBatchBytes = requirePositiveInt("maxBatchBytes", options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
+    this.maxBacklogBytes = requirePositiveInt("maxBacklogBytes", options.maxBacklogBytes, 64 * 1024 * 1024);
+    // A default batch never exceeds a smaller maxFrameBytes, and leaves room for several batches in
+    // a small backlog; only an explicit maxBatchBytes is held to those limits with an error.
+    const defaultBatchBytes = Math.min(
+      DEFAULT_MAX_BATCH_BYTES,
+      this.maxFrameBytes,
+      Math.max(1024, Math.floor(this.maxBacklogBytes / BATCHES_PER_BACKLOG)),
+    );
+    this.maxBatchBytes = requirePositiveInt("maxBatchBytes", options.maxBatchBytes, defaultBatchBytes);
     if (this.maxBatchBytes > this.maxFrameBytes) {
       throw new InvalidConfigError(
         "maxBatchBytes",
         `must not exceed maxFrameBytes (${this.maxFrameBytes}), got ${this.maxBatchBytes}`,
       );
     }
-    this.maxBacklogBytes = requirePositiveInt("maxBacklogBytes", options.maxBacklogBytes, 64 * 1024 * 1024);
     const policy = options.onBackpressure ?? "block";
     if (policy !== "block" && policy !== "drop") {
       throw new InvalidConfigError("onBackpressure", `expected "block" or "drop", got ${describe(policy)}`);

@@ -34,7 +34,16 @@ describe("LoggerConfig", () => {
     assert.match(config.path, /^ipc:\/\/\/.+\/default\.sock$/);
     assert.match(config.socketPath, /(logmux-\d+|logmux)\/default\.sock$/);
     assert.equal(config.onBackpressure, "block");
+    assert.equal(config.maxBatchBytes, 256 * 1024);
     assert.ok(Object.isFrozen(config));
+  });
+
+  it("sizes the default batch to a smaller maxFrameBytes or maxBacklogBytes instead of refusing them", () => {
+    assert.equal(new LoggerConfig({ maxFrameBytes: 64 * 1024 }).maxBatchBytes, 64 * 1024);
+    assert.equal(new LoggerConfig({ maxBacklogBytes: 512 * 1024 }).maxBatchBytes, 128 * 1024);
+    assert.equal(new LoggerConfig({ maxBacklogBytes: 2048 }).maxBatchBytes, 1024);
+    // An explicit batch size is the caller's: checked, not adjusted.
+    assert.equal(new LoggerConfig({ maxBatchBytes: 4096, maxBacklogBytes: 2048 }).maxBatchBytes, 4096);
   });
 
   it("accepts levels by number and by name", () => {
