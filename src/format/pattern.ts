@@ -5,7 +5,7 @@ import { RECORD_FLAG_DATA, RECORD_HEADER_BYTES, RECORD_LEVEL_MASK } from "../pro
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
-import { type ByteSink, copyBytes, plainView, wordView } from "./sink.js";
+import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
 
 /** The `%(key)` names a format may use, as in Python's logging where they exist there. */
@@ -85,19 +85,19 @@ export class LinePattern {
     let fixed = 0;
     this.#ops = this.#segments.map((segment): ByteOp => {
       if (typeof segment === "string") {
-        const bytes = plainView(Buffer.from(segment, "utf8"));
-        fixed += bytes.length;
+        const bytes = bytesOf(Buffer.from(segment, "utf8"));
+        fixed += bytes.bytes.length;
         return { kind: OP_LITERAL, bytes, table: [], field: undefined };
       }
       if ((segment.key === "levelname" || segment.key === "levelno") && segment.conversion !== "r") {
         const table = LEVEL_NAMES.map((_name, level) =>
-          plainView(
+          bytesOf(
             Buffer.from(
               this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined }),
             ),
           ),
         );
-        fixed += Math.max(...table.map((b) => b.length));
+        fixed += Math.max(...table.map((b) => b.bytes.length));
         return { kind: OP_LEVEL, bytes: EMPTY, table, field: undefined };
       }
       if (segment.plain && segment.key === "asctime") {
@@ -121,31 +121,24 @@ export class LinePattern {
   }
 
   /** Writes the cacheable ops (literals, asctime, level, name) for one record; returns the end. */
-  #runOps(ops: ByteOp[], ms: number, level: number, name: Uint8Array, out: Uint8Array, at: number): number {
+  #runOps(ops: ByteOp[], ms: number, level: number, name: Bytes, out: Bytes, at: number): number {
     for (const op of ops) at = this.#writeCacheableOp(op, ms, level, name, out, at);
     return at;
   }
 
   /** Writes one op that depends on nothing but the worker, the level and the millisecond. */
-  #writeCacheableOp(
-    op: ByteOp,
-    ms: number,
-    level: number,
-    name: Uint8Array,
-    out: Uint8Array,
-    at: number,
-  ): number {
+  #writeCacheableOp(op: ByteOp, ms: number, level: number, name: Bytes, out: Bytes, at: number): number {
     switch (op.kind) {
       case OP_LITERAL:
-        return copyInto(op.bytes, 0, op.bytes.length, out, at);
+        return copyBytes(op.bytes, 0, op.bytes.bytes.length, out, at);
       case OP_ASCTIME:
-        return at + this.#asctime.write(ms, out, at);
+        return at + this.#asctime.write(ms, out.bytes, at);
       case OP_LEVEL: {
         const bytes = op.table[level]!;
-        return copyInto(bytes, 0, bytes.length, out, at);
+        return copyBytes(bytes, 0, bytes.bytes.length, out, at);
       }
       case OP_NAME:
-        return copyInto(name, 0, name.length, out, at);
+        return copyBytes(name, 0, name.bytes.length, out, at);
       default:
         throw new Error(`op ${op.kind} depends on the record, not only on its millisecond`);
     }
@@ -228,11 +221,11 @@ export class LinePattern {
    * arithmetic (see {@link LineCache.covers}).
    */
   #writeCachedLines(lines: LineCache, batch: RecordBatch, minLevel: number, sink: ByteSink): number {
-    const frame = batch.buffer;
-    const frameBytes = plainView(frame);
-    const frameWords = wordView(frame);
+    const frame = bytesOf(batch.buffer);
+    const frameBytes = frame.bytes;
+    const frameWords = frame.words;
     const offsets = batch.offsets;
-    const nameBytes = plainView(batch.source.nameBytes);
+    const name = bytesOf(batch.source.nameBytes);
     lines.useSource(batch.source);
     let written = 0;
     for (let i = 0; i < batch.count; i++) {
@@ -247,17 +240,12 @@ export class LinePattern {
       const lo = frameWords.getUint32(offset, true);
       const hi = frameWords.getUint32(offset + 4, true);
       if (!lines.covers(lo, hi)) lines.moveTo(lo, hi);
-      const line = lines.entry(level, nameBytes);
+      const line = lines.entry(level, name);
       const messageLength = frameWords.getUint32(offset + 9, true);
       let at = sink.reserve(line.headLength + messageLength + line.tailLength);
-      const out = sink.bytes;
-      const outWords = sink.words;
-      copyBytes(line.headWords, line.head, 0, line.headLength, outWords, out, at);
-      at += line.headLength;
-      copyBytes(frameWords, frameBytes, offset + RECORD_HEADER_BYTES, messageLength, outWords, out, at);
-      at += messageLength;
-      copyBytes(line.tailWords, line.tail, 0, line.tailLength, outWords, out, at);
-      sink.length = at + line.tailLength;
+      at = copyBytes(line.head, 0, line.headLength, sink, at);
+      at = copyBytes(frame, offset + RECORD_HEADER_BYTES, messageLength, sink, at);
+      sink.length = copyBytes(line.tail, 0, line.tailLength, sink, at);
       written++;
     }
     return written;
@@ -267,10 +255,10 @@ export class LinePattern {
   #interpretBatch(batch: RecordBatch, minLevel: number, sink: ByteSink, from: number, to: number): number {
     const ops = this.#ops;
     const opCount = ops.length;
-    const frame = plainView(batch.buffer);
-    const name = plainView(batch.source.nameBytes);
+    const frame = bytesOf(batch.buffer);
+    const name = bytesOf(batch.source.nameBytes);
     // +1 for the newline, written in place below.
-    const perRecordBound = this.#fixedBytes + this.#nameOps * name.length + 1;
+    const perRecordBound = this.#fixedBytes + this.#nameOps * name.bytes.length + 1;
     let written = 0;
     for (let i = from; i < to; i++) {
       const level = batch.level(i);
@@ -278,7 +266,6 @@ export class LinePattern {
       const messageStart = batch.messageStart(i);
       const messageEnd = batch.messageEnd(i);
       let at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
-      let out = sink.bytes;
       let view: RecordView | undefined;
       for (let o = 0; o < opCount; o++) {
         const op = ops[o]!;
@@ -292,12 +279,12 @@ export class LinePattern {
               op.kind === OP_ASCTIME ? batch.timestampMs(i) : 0,
               level,
               name,
-              out,
+              sink,
               at,
             );
             break;
           case OP_MESSAGE:
-            at = copyInto(frame, messageStart, messageEnd, out, at);
+            at = copyBytes(frame, messageStart, messageEnd - messageStart, sink, at);
             break;
           default: {
             view ??= {
@@ -312,7 +299,6 @@ export class LinePattern {
             sink.length = at;
             sink.writeString(this.#value(op.field!, view));
             at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
-            out = sink.bytes;
           }
         }
       }
@@ -321,9 +307,8 @@ export class LinePattern {
         sink.writeByte(0x20);
         sink.writeString(renderData(batch.data(i)!));
         at = sink.reserve(1);
-        out = sink.bytes;
       }
-      out[at] = 0x0a;
+      sink.bytes[at] = 0x0a;
       sink.length = at + 1;
       written++;
     }
@@ -337,33 +322,24 @@ const OP_LEVEL = 2;
 const OP_NAME = 3;
 const OP_MESSAGE = 4;
 const OP_FIELD = 5;
-const EMPTY = new Uint8Array(0);
+const EMPTY = bytesOf(new Uint8Array(0));
 
 /** One monomorphic shape for every op, so the formatting loop's property loads stay fast. */
 interface ByteOp {
   kind: number;
-  bytes: Uint8Array;
-  table: Uint8Array[];
+  bytes: Bytes;
+  table: Bytes[];
   field: Field | undefined;
 }
 
-type RunOps = (
-  ops: ByteOp[],
-  ms: number,
-  level: number,
-  name: Uint8Array,
-  out: Uint8Array,
-  at: number,
-) => number;
+type RunOps = (ops: ByteOp[], ms: number, level: number, name: Bytes, out: Bytes, at: number) => number;
 
 /** The bytes around the message for one level in the current (worker, millisecond). */
 interface CachedLine {
   generation: number;
-  head: Uint8Array;
-  headWords: DataView;
+  head: Bytes;
   headLength: number;
-  tail: Uint8Array;
-  tailWords: DataView;
+  tail: Bytes;
   tailLength: number;
 }
 
@@ -435,55 +411,27 @@ class LineCache {
   }
 
   /** The line parts for `level` in the current millisecond, built on first use. */
-  entry(level: number, name: Uint8Array): CachedLine {
+  entry(level: number, name: Bytes): CachedLine {
     let line = this.#lines[level];
     if (line === undefined) {
-      line = {
-        generation: 0,
-        head: EMPTY,
-        headWords: EMPTY_WORDS,
-        headLength: 0,
-        tail: EMPTY,
-        tailWords: EMPTY_WORDS,
-        tailLength: 0,
-      };
+      line = { generation: 0, head: EMPTY, headLength: 0, tail: EMPTY, tailLength: 0 };
       this.#lines[level] = line;
     }
     if (line.generation !== this.#generation) {
-      const room = this.#fixedBytes + this.#nameOps * name.length;
+      const room = this.#fixedBytes + this.#nameOps * name.bytes.length;
       // +1 for the newline at the end of the tail.
-      if (line.tail.length < room + 1) {
-        line.head = new Uint8Array(room);
-        line.headWords = new DataView(line.head.buffer);
-        line.tail = new Uint8Array(room + 1);
-        line.tailWords = new DataView(line.tail.buffer);
+      if (line.tail.bytes.length < room + 1) {
+        line.head = bytesOf(new Uint8Array(room));
+        line.tail = bytesOf(new Uint8Array(room + 1));
       }
       line.headLength = this.#run(this.#head, this.#ms, level, name, line.head, 0);
       const tailEnd = this.#run(this.#tail, this.#ms, level, name, line.tail, 0);
-      line.tail[tailEnd] = 0x0a;
+      line.tail.bytes[tailEnd] = 0x0a;
       line.tailLength = tailEnd + 1;
       line.generation = this.#generation;
     }
     return line;
   }
-}
-
-const EMPTY_WORDS = new DataView(new ArrayBuffer(0));
-
-/**
- * Below this many bytes a JS loop over plain Uint8Arrays beats `set()` of a fresh view (about
- * 90 ns a call on the development VM, whatever the size; the loop costs about 1.7 ns a byte).
- */
-const NATIVE_COPY_MIN_BYTES = 64;
-
-function copyInto(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
-  const length = end - start;
-  if (length < NATIVE_COPY_MIN_BYTES) {
-    for (let k = 0; k < length; k++) out[at + k] = src[start + k]!;
-  } else {
-    out.set(new Uint8Array(src.buffer, src.byteOffset + start, length), at);
-  }
-  return at + length;
 }
 
 function convert(raw: string | number, field: Field): string {

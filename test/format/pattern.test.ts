@@ -104,7 +104,12 @@ describe("LinePattern byte formatting against format()", () => {
   const recordArb = fc.record({
     ns: nsArb,
     level: fc.integer({ min: 0, max: 5 }),
-    message: fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 12 })),
+    message: fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.string({ unit: "grapheme", maxLength: 12 }),
+      // Long enough for the native copy path.
+      fc.string({ minLength: 150, maxLength: 400 }),
+    ),
     data: fc.option(fc.uint8Array({ maxLength: 8 }), { nil: undefined }),
   });
   const sources = [
