@@ -42,6 +42,9 @@ interface SealedBatch {
  */
 const MAX_SPARE_BUILDERS = 4;
 
+/** Capacity of a worker's first batch (see #newBuilder). */
+const FIRST_BATCH_BYTES = 4096;
+
 interface Waiter {
   seq: number;
   /** true: wait for the master's acknowledgement; false: for the write to the socket. */
@@ -196,7 +199,13 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #newBuilder(): BatchBuilder {
-    const builder = this.#spareBuilders.pop() ?? new BatchBuilder(this.#batchBytes);
+    // The first batch is small: a process that logs a few lines never allocates a whole batch,
+    // and it fills after a few dozen records, so V8 has seen the batch-full path before it
+    // optimises the log call (a path first taken in optimised code discards that code).
+    const builder =
+      this.#seq === 0 && this.#builder === undefined
+        ? new BatchBuilder(Math.min(FIRST_BATCH_BYTES, this.#batchBytes))
+        : (this.#spareBuilders.pop() ?? new BatchBuilder(this.#batchBytes));
     this.#builder = builder;
     return builder;
   }

