@@ -363,10 +363,13 @@ class LineCache {
   readonly #lines: CachedLine[] = [];
   #generation = 1;
   #source: RecordBatch["source"] | undefined;
+  // NaN, not 0: these hold numbers beyond small-integer range (a u32 word, milliseconds since
+  // 1970), and a field that starts as a small integer and later holds such a number changes the
+  // object's hidden class, which throws away the optimised formatting loop once per process.
   #hi = -1;
-  #loStart = 0;
-  #loEnd = 0;
-  #ms = 0;
+  #loStart = Number.NaN;
+  #loEnd = Number.NaN;
+  #ms = Number.NaN;
 
   /** A cache when `ops` is cacheable ops, one message, cacheable ops; otherwise undefined. */
   static forOps(ops: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps): LineCache | undefined {
