@@ -243,9 +243,10 @@ export class LinePattern {
       const line = lines.entry(level, name);
       const messageLength = frameWords.getUint32(offset + 9, true);
       let at = sink.reserve(line.headLength + messageLength + line.tailLength);
-      at = copyBytes(line.head, 0, line.headLength, sink, at);
-      at = copyBytes(frame, offset + RECORD_HEADER_BYTES, messageLength, sink, at);
-      sink.length = copyBytes(line.tail, 0, line.tailLength, sink, at);
+      const out = sink.memory;
+      at = copyBytes(line.head, 0, line.headLength, out, at);
+      at = copyBytes(frame, offset + RECORD_HEADER_BYTES, messageLength, out, at);
+      sink.length = copyBytes(line.tail, 0, line.tailLength, out, at);
       written++;
     }
     return written;
@@ -279,12 +280,12 @@ export class LinePattern {
               op.kind === OP_ASCTIME ? batch.timestampMs(i) : 0,
               level,
               name,
-              sink,
+              sink.memory,
               at,
             );
             break;
           case OP_MESSAGE:
-            at = copyBytes(frame, messageStart, messageEnd - messageStart, sink, at);
+            at = copyBytes(frame, messageStart, messageEnd - messageStart, sink.memory, at);
             break;
           default: {
             view ??= {
@@ -308,7 +309,7 @@ export class LinePattern {
         sink.writeString(renderData(batch.data(i)!));
         at = sink.reserve(1);
       }
-      sink.bytes[at] = 0x0a;
+      sink.memory.bytes[at] = 0x0a;
       sink.length = at + 1;
       written++;
     }

@@ -175,7 +175,7 @@ export function decodeBatch(frame: Buffer, source: RecordSource): { seq: number;
   }
   const offsets = new Uint32Array(count);
   const end = frame.length;
-  // Indexing a Buffer costs over twice what a plain Uint8Array does on Node 20 (see ByteSink.bytes),
+  // Indexing a Buffer costs over twice what a plain Uint8Array does on Node 20 (see ByteSink.memory),
   // and this loop runs once per record the master receives.
   const bytes = new Uint8Array(frame.buffer, frame.byteOffset, end);
   const words = new DataView(frame.buffer, frame.byteOffset, end);
