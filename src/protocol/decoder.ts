@@ -85,7 +85,7 @@ export class FrameReader {
         if (this.#headerBytes < LENGTH_BYTES) return;
         this.#headerBytes = 0;
         const body = this.#checkLength(this.#header.readUInt32LE(0));
-        const assembled = Buffer.allocUnsafe(LENGTH_BYTES + body);
+        const assembled = assemblyBuffer(LENGTH_BYTES + body);
         this.#header.copy(assembled, 0);
         this.#partial = assembled;
         this.#partialBytes = LENGTH_BYTES;
@@ -96,7 +96,7 @@ export class FrameReader {
         this.#onFrame(chunk.subarray(pos, pos + total));
         pos += total;
       } else {
-        const assembled = Buffer.allocUnsafe(total);
+        const assembled = assemblyBuffer(total);
         chunk.copy(assembled, 0, pos, length);
         this.#partial = assembled;
         this.#partialBytes = length - pos;
@@ -112,6 +112,24 @@ export class FrameReader {
     }
     return body;
   }
+}
+
+/**
+ * Large frames from one worker differ in size by a few bytes (a batch is sealed when the next
+ * record does not fit), and the master frees each one soon after. Allocating them in 16 KiB size
+ * classes hands the memory allocator the same size again and again, so it reuses freed blocks
+ * instead of fragmenting its heap: in the 60 s sustained benchmark the master's RSS crept up by
+ * about 1.2 MB/min with exact sizes, 0.2-0.3 with classes (JS heap flat in both). Frames under
+ * 64 KiB keep their exact size, so the rounding never adds more than a quarter, and for batches
+ * of the default size (frames just under 256 KiB) it adds a few bytes.
+ */
+const ASSEMBLY_SIZE_CLASS = 16 * 1024;
+const ASSEMBLY_ROUNDING_FROM = 64 * 1024;
+
+function assemblyBuffer(bytes: number): Buffer {
+  if (bytes < ASSEMBLY_ROUNDING_FROM) return Buffer.allocUnsafe(bytes);
+  const rounded = Math.ceil(bytes / ASSEMBLY_SIZE_CLASS) * ASSEMBLY_SIZE_CLASS;
+  return Buffer.allocUnsafe(rounded).subarray(0, bytes);
 }
 
 function requireBody(frame: Buffer, bytes: number, what: string): void {
