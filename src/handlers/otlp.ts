@@ -1,12 +1,17 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type * as Http from "node:http";
+import type * as Https from "node:https";
 import { hostname as osHostname } from "node:os";
 import { basename } from "node:path";
-import { gzip } from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { HandlerError, InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES, LogLevel } from "../levels.js";
 import type { LogRecord } from "../record.js";
 import { BaseLogHandler, type BaseLogHandlerOptions } from "./base.js";
+import { lazyBuiltin } from "./lazy-require.js";
+
+const http = lazyBuiltin<typeof Http>("node:http");
+const https = lazyBuiltin<typeof Https>("node:https");
+const zlib = lazyBuiltin<typeof Zlib>("node:zlib");
 
 /**
  * OTLP `SeverityNumber` for each logmux level, indexed by level number: the first value of each of
@@ -252,11 +257,11 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 const gzipAsync = (data: Buffer): Promise<Buffer> =>
-  new Promise((done, fail) => gzip(data, (error, out) => (error ? fail(error) : done(out))));
+  new Promise((done, fail) => zlib().gzip(data, (error, out) => (error ? fail(error) : done(out))));
 
 interface Response {
   readonly status: number;
-  readonly headers: IncomingMessage["headers"];
+  readonly headers: Http.IncomingMessage["headers"];
   readonly body: string;
 }
 
@@ -295,7 +300,7 @@ export class OtlpLogHandler extends BaseLogHandler {
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
   readonly #closeTimeoutMs: number;
-  readonly #agent: HttpAgent;
+  readonly #agent: Http.Agent;
 
   #pending: string[] = [];
   #inFlight = 0;
@@ -387,7 +392,8 @@ export class OtlpLogHandler extends BaseLogHandler {
     this.#closeTimeoutMs = positiveInt("closeTimeoutMs", options.closeTimeoutMs, DEFAULTS.closeTimeoutMs, 0);
     // One connection, kept alive: requests are sequential, so a second socket would only idle.
     const agentOptions = { keepAlive: true, maxSockets: 1 };
-    this.#agent = url.protocol === "https:" ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#agent =
+      url.protocol === "https:" ? new (https().Agent)(agentOptions) : new (http().Agent)(agentOptions);
   }
 
   /** Exact counters; see {@link OtlpStats}. */
@@ -574,7 +580,7 @@ export class OtlpLogHandler extends BaseLogHandler {
         "content-length": body.length,
       };
       if (this.#gzip) headers["content-encoding"] = "gzip";
-      const send = this.url.protocol === "https:" ? httpsRequest : httpRequest;
+      const send = this.url.protocol === "https:" ? https().request : http().request;
       let settled = false;
       const finish = (attempt: Attempt): void => {
         if (settled) return;

@@ -1,12 +1,12 @@
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { createRequire } from "node:module";
+import type * as Dgram from "node:dgram";
 import { isIP, isIPv6, connect as netConnect, type Socket } from "node:net";
 import { constants as osConstants, hostname as osHostname } from "node:os";
-import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import type * as Tls from "node:tls";
 import type { UnixDgramError, UnixDgramSocket } from "unix-dgram";
 import { HandlerError, InvalidConfigError } from "../errors.js";
 import type { LogRecord } from "../record.js";
 import { BaseLogHandler, type BaseLogHandlerOptions } from "./base.js";
+import { lazyBuiltin, requireHere } from "./lazy-require.js";
 import {
   DEFAULT_ENTERPRISE_ID,
   frameOctetCounted,
@@ -20,6 +20,9 @@ export {
   SYSLOG_SEVERITY_BY_LEVEL,
   type SyslogFacilityName,
 } from "./syslog-format.js";
+
+const dgram = lazyBuiltin<typeof Dgram>("node:dgram");
+const tls = lazyBuiltin<typeof Tls>("node:tls");
 
 /** How messages reach the syslog daemon. */
 export type SyslogTransport = "tcp" | "udp" | "tls" | "unix";
@@ -252,7 +255,7 @@ let unixDgram: UnixDgramModule | undefined;
 function loadUnixDgram(): UnixDgramModule {
   if (unixDgram !== undefined) return unixDgram;
   try {
-    unixDgram = createRequire(import.meta.url)("unix-dgram") as UnixDgramModule;
+    unixDgram = requireHere("unix-dgram") as UnixDgramModule;
   } catch (error) {
     throw new InvalidConfigError(
       "transport",
@@ -395,7 +398,7 @@ export class SyslogLogHandler extends BaseLogHandler {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #settleTimer: NodeJS.Timeout | undefined;
 
-  #udp: UdpSocket | undefined;
+  #udp: Dgram.Socket | undefined;
   #udpOutstanding = 0;
 
   readonly #unixModule: UnixDgramModule | undefined;
@@ -610,7 +613,7 @@ export class SyslogLogHandler extends BaseLogHandler {
     if (this.#closed || this.#socket !== undefined) return;
     const socket =
       this.transport === "tls"
-        ? tlsConnect({
+        ? tls().connect({
             host: this.host,
             port: this.port,
             servername: this.#tls?.servername ?? (isIP(this.host) !== 0 ? undefined : this.host),
@@ -618,7 +621,7 @@ export class SyslogLogHandler extends BaseLogHandler {
             cert: this.#tls?.cert,
             key: this.#tls?.key,
             rejectUnauthorized: this.#tls?.rejectUnauthorized ?? true,
-          } satisfies ConnectionOptions)
+          } satisfies Tls.ConnectionOptions)
         : netConnect({ host: this.host, port: this.port });
     this.#socket = socket;
     this.#connected = false;
@@ -735,7 +738,7 @@ export class SyslogLogHandler extends BaseLogHandler {
   #pumpUdp(): void {
     if (this.#closed) return;
     if (this.#udp === undefined) {
-      this.#udp = createSocket(isIPv6(this.host) ? "udp6" : "udp4");
+      this.#udp = dgram().createSocket(isIPv6(this.host) ? "udp6" : "udp4");
       // Unconnected on purpose: RFC 5426 is fire-and-forget, and a connected socket would turn an
       // ICMP "port unreachable" for one datagram into an error on a later, unrelated send.
       this.#udp.on("error", (error) => this.reportError(error));
