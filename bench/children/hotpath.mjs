@@ -5,28 +5,44 @@ import { cpuMicros, params, runChild, send, yieldToEventLoop } from "../lib/chil
 import { MESSAGE } from "../lib/env.mjs";
 import { createLogger } from "../lib/loggers.mjs";
 
-async function measure(log, calls, blockSize, blocksPerBurst) {
+/**
+ * Times `log` in blocks, and after each block the same number of copies into a preallocated
+ * buffer (the floor), so every logger has a floor measured in its own process at the same moments:
+ * on a noisy machine a floor from another process, minutes apart, can differ by 1.5x by itself.
+ */
+async function measure(log, floor, calls, blockSize, blocksPerBurst) {
   const blocks = Math.floor(calls / blockSize);
   const perCallNs = new Float64Array(blocks);
+  const floorPerCallNs = new Float64Array(blocks);
   let b = 0;
   while (b < blocks) {
     const burstEnd = Math.min(blocks, b + blocksPerBurst);
     for (; b < burstEnd; b++) {
-      const start = process.hrtime.bigint();
+      let start = process.hrtime.bigint();
       for (let i = 0; i < blockSize; i++) log(MESSAGE);
       perCallNs[b] = Number(process.hrtime.bigint() - start) / blockSize;
+      start = process.hrtime.bigint();
+      for (let i = 0; i < blockSize; i++) floor(MESSAGE);
+      floorPerCallNs[b] = Number(process.hrtime.bigint() - start) / blockSize;
     }
     await yieldToEventLoop();
   }
-  return perCallNs;
+  return { perCallNs, floorPerCallNs };
 }
 
 runChild(async () => {
   const { kind, calls, warmupCalls, blockSize, blocksPerBurst } = params;
   const logger = await createLogger(kind, params);
-  await measure(logger.log, warmupCalls, blockSize, blocksPerBurst);
+  const floor = await createLogger("floor", params);
+  await measure(logger.log, floor.log, warmupCalls, blockSize, blocksPerBurst);
   await logger.ready?.();
-  const perCallNs = await measure(logger.log, calls, blockSize, blocksPerBurst);
+  const { perCallNs, floorPerCallNs } = await measure(
+    logger.log,
+    floor.log,
+    calls,
+    blockSize,
+    blocksPerBurst,
+  );
   await logger.close();
-  await send({ type: "result", perCallNs, cpuMicros: cpuMicros() });
+  await send({ type: "result", perCallNs, floorPerCallNs, cpuMicros: cpuMicros() });
 });

@@ -30,7 +30,7 @@ async function runOnce(kind, settings) {
         await master.next("reset");
       }
       const child = track(forkChild("hotpath", { ...settings, kind, file, socketPath, name: "bench" }));
-      const { perCallNs } = await child.next("result");
+      const { perCallNs, floorPerCallNs } = await child.next("result");
       await child.exited;
       if (master) {
         master.send({ type: "shutdown" });
@@ -40,6 +40,7 @@ async function runOnce(kind, settings) {
       const expected = settings.calls + settings.warmupCalls;
       return {
         medianNs: median(perCallNs),
+        floorMedianNs: median(floorPerCallNs),
         p99Ns: percentile(perCallNs, 99),
         p999Ns: percentile(perCallNs, 99.9),
         blocks: perCallNs.length,
@@ -80,6 +81,9 @@ export async function run(ctx) {
     summary[kind] = {
       medianNs: median(ok.map((r) => r.medianNs)),
       p99Ns: median(ok.map((r) => r.p99Ns)),
+      floorMedianNs: median(ok.map((r) => r.floorMedianNs)),
+      /** Median over rounds of (this logger / the floor timed beside it in the same process). */
+      overOwnFloor: median(ok.map((r) => r.medianNs / r.floorMedianNs)),
       okRounds: ok.length,
       failedRounds: rounds[kind].length - ok.length,
       linesOk: lost.length === 0,
@@ -95,6 +99,8 @@ export async function run(ctx) {
       { key: "median", label: "median /call" },
       { key: "p99", label: "p99 /call" },
       { key: "ratio", label: "logmux/this (median)" },
+      { key: "ownFloor", label: "floor in its process" },
+      { key: "overFloor", label: "this/floor" },
       { key: "lines", label: "lines written", align: "left" },
     ],
     rows: kinds.map((kind) => {
@@ -112,6 +118,8 @@ export async function run(ctx) {
         median: fmtNs(s.medianNs),
         p99: fmtNs(s.p99Ns),
         ratio: fmtRatio(ratio(kind)),
+        ownFloor: fmtNs(s.floorMedianNs),
+        overFloor: fmtRatio(s.overOwnFloor),
         lines,
       };
     }),
@@ -119,6 +127,7 @@ export async function run(ctx) {
       `${settings.calls.toLocaleString("en-US")} measured calls per round after ${settings.warmupCalls.toLocaleString("en-US")} warm-up calls, each logger in a fresh process; ${settings.rounds} rounds in round-robin order; the table shows the median over rounds.`,
       `Per-call figures are block means: calls are timed in blocks of ${settings.blockSize} with process.hrtime.bigint() and divided by ${settings.blockSize} (one call is below the timer's resolution); "median" and "p99" are the median and 99th percentile of those block means.`,
       `The loop yields to the event loop every ${settings.blockSize * settings.blocksPerBurst} calls (not timed), so each logger's asynchronous I/O runs as in an application; work a logger defers off the calling code path (winston's streams, pino's transport thread) does not show here but does in the end-to-end CPU column.`,
+      `"floor in its process": after every timed block, the same number of copies into a preallocated buffer (Buffer#utf8Write, as the floor row) is timed in the same process; "this/floor" is the median over rounds of the logger's median / that floor's median. Measured side by side like this, the ratio does not depend on how busy the machine was when each process ran.`,
       `Message: ${JSON.stringify(MESSAGE)} (${Buffer.byteLength(MESSAGE)} bytes), level info, each logger's default line format.`,
       ...(ctx.logmux.available ? [] : [`logmux not measured: ${ctx.logmux.reason}.`]),
     ],
@@ -132,10 +141,10 @@ export async function run(ctx) {
       measured: `${fmtRatio(cheaper)} cheaper (${fmtNs(logmux.medianNs)} vs ${fmtNs(summary.pino.medianNs)})`,
       pass: cheaper >= 10,
     });
-    const overFloor = logmux.medianNs / summary.floor.medianNs;
+    const overFloor = logmux.overOwnFloor;
     targets.push({
       target: "worker log call within 2x of the buffer-copy floor",
-      measured: `${fmtRatio(overFloor)} the floor (${fmtNs(logmux.medianNs)} vs ${fmtNs(summary.floor.medianNs)})`,
+      measured: `${fmtRatio(overFloor)} the floor timed beside it (${fmtNs(logmux.medianNs)} vs ${fmtNs(logmux.floorMedianNs)}); ${fmtRatio(logmux.medianNs / summary.floor.medianNs)} the floor process's ${fmtNs(summary.floor.medianNs)}`,
       pass: overFloor <= 2,
     });
   }
