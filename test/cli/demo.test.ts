@@ -136,15 +136,17 @@ describe("logmux demo", () => {
     assert.equal(count(live, /^WORKER\s+PID/gm), 1, live);
 
     // The end: still one table (the last frame), the dead-worker warning in it, then the summary.
-    // pane_dead can read 1 a moment before tmux has reaped the process and recorded its status.
-    const exitStatus = (): string => tmux("display", "-p", "-t", "demo", "#{pane_dead_status}").trim();
-    await until(
-      () => tmux("display", "-p", "-t", "demo", "#{pane_dead}").trim() === "1" && exitStatus() !== "",
-      15_000,
-      "the demo to exit",
+    // pane_dead can read 1 a moment before tmux has reaped the process and recorded how it ended
+    // (an exit status, or a signal).
+    const ending = (): string =>
+      tmux("display", "-p", "-t", "demo", "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").trim();
+    await until(() => /^1\|(\d+\||\|\d+)$/.test(ending()), 15_000, "the demo to exit").catch(
+      (error: Error) => {
+        throw new Error(`${error.message} (tmux: ${ending()}); screen:\n${screen()}`);
+      },
     );
     const final = screen();
-    assert.equal(exitStatus(), "0", final);
+    assert.equal(ending(), "1|0|", final);
     assert.equal(count(final, /^WORKER\s+PID/gm), 1, final);
     assert.match(final, /^worker-3\s+\d+\s+disconnected \(killed\)/m);
     assert.match(
