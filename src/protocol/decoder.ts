@@ -119,7 +119,8 @@ export class FrameReader {
  * record does not fit), and the master frees each one soon after. Allocating them in 16 KiB size
  * classes hands the memory allocator the same size again and again, so it reuses freed blocks
  * instead of fragmenting its heap: in the 60 s sustained benchmark the master's RSS crept up by
- * about 1.2 MB/min with exact sizes, 0.2-0.3 with classes (JS heap flat in both). Frames under
+ * about 1.2 MB/min over the second half with exact sizes, under 0.5 (some runs negative) with
+ * classes (JS heap flat in both). Frames under
  * 64 KiB keep their exact size, so the rounding never adds more than a quarter, and for batches
  * of the default size (frames just under 256 KiB) it adds a few bytes.
  */
