@@ -1,4 +1,5 @@
 // Plain-text formatting shared by `logmux status` and the demo's live view.
+import type { HandlerStats } from "../dispatch.js";
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString("en-US");
@@ -47,4 +48,16 @@ export function table(
       .join("  ")
       .trimEnd();
   return [line(headers), ...rows.map(line)];
+}
+
+/** One handler's table cells: name, queue, delivered, dropped, failures, stalled. */
+export function handlerCells(h: HandlerStats): string[] {
+  return [
+    h.name,
+    `${formatCount(h.queuedBatches)} (${formatBytes(h.queuedBytes)})`,
+    formatCount(h.delivered),
+    formatCount(h.dropped),
+    formatCount(h.failures),
+    h.stalled ? "STALLED" : "no",
+  ];
 }

@@ -3,7 +3,7 @@ import { LoggerConfig } from "../config.js";
 import type { MasterStatus } from "../master.js";
 import { queryStatus } from "../transport/status-client.js";
 import { EXIT_FAILURE, EXIT_OK, intFlag, parseFlags, UsageError } from "./args.js";
-import { formatAgo, formatBytes, formatCount, formatDuration, table } from "./format.js";
+import { formatAgo, formatCount, formatDuration, handlerCells, table } from "./format.js";
 
 export const STATUS_USAGE = `Usage: logmux status [--path ipc:///path/to/socket] [--json] [--timeout ms]
 
@@ -78,14 +78,7 @@ export function renderStatus(status: MasterStatus, now: number): string[] {
   }
   lines.push("", `handlers: ${status.handlers.length}`);
   if (status.handlers.length > 0) {
-    const rows = status.handlers.map((h) => [
-      h.name,
-      `${formatCount(h.queuedBatches)} (${formatBytes(h.queuedBytes)})`,
-      formatCount(h.delivered),
-      formatCount(h.dropped),
-      formatCount(h.failures),
-      h.stalled ? "STALLED" : "no",
-    ]);
+    const rows = status.handlers.map(handlerCells);
     lines.push(
       ...table(["NAME", "QUEUED", "DELIVERED", "DROPPED", "FAILURES", "STALLED"], rows, [
         false,

@@ -1,7 +1,7 @@
 // The demo's live view: one frame of text from a snapshot, redrawn in place on a terminal (ANSI
 // cursor movement) or printed as a plain progress line per interval when stdout is not a TTY.
 import type { MasterStatus } from "../master.js";
-import { formatAgo, formatBytes, formatCount, formatDuration, table } from "./format.js";
+import { formatAgo, formatCount, formatDuration, handlerCells, table } from "./format.js";
 
 export interface WorkerRow {
   name: string;
@@ -83,14 +83,7 @@ export function renderFrame(s: Snapshot): string[] {
   lines.push(
     ...table(
       ["HANDLER", "QUEUE", "DELIVERED", "DROPPED", "FAILURES", "STALLED"],
-      handlers.map((h) => [
-        h.name,
-        `${formatCount(h.queuedBatches)} (${formatBytes(h.queuedBytes)})`,
-        formatCount(h.delivered),
-        formatCount(h.dropped),
-        formatCount(h.failures),
-        h.stalled ? "STALLED" : "no",
-      ]),
+      handlers.map(handlerCells),
       [false, true, true, true, true, false],
     ),
     "",
