@@ -5,15 +5,17 @@ import { InvalidConfigError, ProtocolError } from "./errors.js";
 import { BaseLogHandler, type HandlerContext, kAttach } from "./handlers/base.js";
 import { CommitJournal } from "./journal.js";
 import { LoggerBase } from "./logger-base.js";
-import { MessageType } from "./protocol/constants.js";
+import { EndKind, MessageType } from "./protocol/constants.js";
 import {
   decodeBatch,
   decodeHeartbeat,
   decodeHello,
+  decodeShutdown,
   decodeU64Message,
   FrameReader,
   frameType,
   type Hello,
+  type Shutdown,
 } from "./protocol/decoder.js";
 import {
   BatchBuilder,
@@ -137,7 +139,7 @@ class Session {
   readonly reader: FrameReader;
   instance: Instance | undefined;
   source: RecordSource | undefined;
-  /** (ticket, seq) of batches dispatched but not yet acknowledged, in order. */
+  /** Fires when a check-in is overdue by more than deadWorkerGraceMs ("appears dead"). */
   deadTimer: NodeJS.Timeout | undefined;
   /** Runs from accept until the first HELLO or STATUS_QUERY. */
   handshakeTimer: NodeJS.Timeout | undefined;
@@ -145,7 +147,8 @@ class Session {
   frameTimer: NodeJS.Timeout | undefined;
   frames = 0;
   framesAtTimer = 0;
-  shutdownReceived = false;
+  /** The worker's SHUTDOWN: it is ending on purpose, and says how. */
+  end: Shutdown | undefined;
   ended = false;
   closed = false;
   paused = false;
@@ -324,6 +327,7 @@ export class MasterLogger extends LoggerBase {
       },
       roomInQueues: () => this.#roomInQueues(),
       settled: (ticket) => this.#settled(ticket),
+      lastTicket: () => this.#ticket,
       commit: (instance, seq) => {
         const known = this.#instances.get(instance.id);
         if (known !== undefined && seq > known.committedSeq) known.committedSeq = seq;
@@ -491,8 +495,7 @@ export class MasterLogger extends LoggerBase {
         return;
       }
       case MessageType.SHUTDOWN:
-        decodeU64Message(frame, "SHUTDOWN");
-        session.shutdownReceived = true;
+        session.end = decodeShutdown(frame);
         instance.state = "shutdown";
         this.#clearDeadTimer(session);
         return;
@@ -574,7 +577,7 @@ export class MasterLogger extends LoggerBase {
     this.#clearDeadTimer(session);
     session.deadTimer = setTimeout(() => {
       session.deadTimer = undefined;
-      if (session.closed || session.shutdownReceived) return;
+      if (session.closed || session.end !== undefined) return;
       instance.state = "unresponsive";
       this.warning(
         `${session.label()} appears dead: missed its check-in due at ${new Date(instance.nextCheckIn ?? now).toISOString()} by more than ${this.config.deadWorkerGraceMs} ms`,
@@ -615,16 +618,44 @@ export class MasterLogger extends LoggerBase {
     if (instance === undefined || instance.session !== session) return;
     instance.session = undefined;
     instance.nextCheckIn = null;
-    if (session.shutdownReceived) {
+    if (session.end !== undefined) {
       instance.state = "shutdown";
-      return;
+      this.#reportEnd(session.label(), session.end);
+    } else {
+      if (instance.state === "disconnected") return; // already reported (protocol error)
+      instance.state = "disconnected";
+      if (!this.#running) return;
+      this.warning(`${session.label()} appears dead: connection closed without shutdown`);
     }
-    if (instance.state === "disconnected") return; // already reported (protocol error)
-    instance.state = "disconnected";
-    if (!this.#running) return;
-    this.warning(`${session.label()} appears dead: connection closed without shutdown`);
-    // A worker that died with records no one acknowledged spools them on its way down.
-    this.#recovery.checkAfterDeath(instance.id);
+    // A worker that ends without an acknowledgement for everything hands a spool over on its way
+    // down (one that exits on purpose always does): deliver what this master does not have yet.
+    if (this.#running) this.#recovery.checkAfterClose(instance.id);
+  }
+
+  /**
+   * An orderly end is INFO; a failing exit code is a WARNING and a crash an ERROR, for alerting.
+   * `shutdown()` is not reported: the application ended its logger itself, and says so in its own
+   * records if it wants to.
+   */
+  #reportEnd(who: string, end: Shutdown): void {
+    const text = end.text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\n" ? "\\n" : " "));
+    switch (end.kind) {
+      case EndKind.SHUTDOWN:
+        return;
+      case EndKind.EXIT:
+        if (end.detail === 0) this.info(`${who} exited (code 0)`);
+        else this.warning(`${who} exited with code ${end.detail}`);
+        return;
+      case EndKind.SIGNAL:
+        this.info(`${who} was stopped by ${text || `signal ${end.detail}`}`);
+        return;
+      case EndKind.UNCAUGHT:
+        this.error(`${who} crashed (exit code ${end.detail}): uncaught ${text}`);
+        return;
+      default:
+        // decodeShutdown admits only the kinds above; a new one must be reported, not lost.
+        this.warning(`${who} ended (end kind ${String(end.kind)}, detail ${end.detail}) ${text}`);
+    }
   }
 
   /** A half-closed session (worker sent everything after GOODBYE) ends once its acks are out. */

@@ -17,7 +17,7 @@ const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
  * is looked for at these delays: the process may still be a zombie for a moment, and a live pid's
  * spool is not ours to take.
  */
-const SPOOL_CHECK_DELAYS_MS = [50, 250, 1000, 5000];
+const SPOOL_CHECK_DELAYS_MS = [0, 50, 250, 1000, 5000];
 
 /** The master-side state a replay reads and advances. */
 export interface ReplayedInstance {
@@ -39,6 +39,8 @@ export interface RecoveryHost {
   roomInQueues(): Promise<void>;
   /** Resolves once every handler (not stalled) has settled `ticket`. */
   settled(ticket: number): Promise<void>;
+  /** The ticket of the newest batch dispatched so far (socket or spool). */
+  lastTicket(): number;
   /** Records that the instance's batches up to `seq` are committed (journal included). */
   commit(instance: ReplayedInstance, seq: number): void;
   warning(message: string): void;
@@ -87,8 +89,12 @@ export class SpoolRecovery {
     this.scan();
   }
 
-  /** Looks for the spool of a worker whose connection just closed without shutdown. */
-  checkAfterDeath(instanceId: string): void {
+  /**
+   * Looks for the spool of a worker whose connection just closed. One that exits on purpose has
+   * handed it over before its socket closed (the first, immediate look finds it); one that died
+   * mid-spool becomes ours only once its pid is gone, hence the later looks.
+   */
+  checkAfterClose(instanceId: string): void {
     for (const delay of SPOOL_CHECK_DELAYS_MS) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
@@ -172,10 +178,11 @@ export class SpoolRecovery {
     } finally {
       reader.close();
     }
-    if (lastTicket > 0) {
-      await host.settled(lastTicket);
-      host.commit(instance, lastSeq);
-    }
+    // Wait for everything dispatched so far, not only what this replay dispatched: the spool of a
+    // worker that exited repeats batches its socket delivered moments ago, and the file may go only
+    // once those are committed too, or a master crash now would lose them.
+    await host.settled(host.lastTicket());
+    if (lastTicket > 0) host.commit(instance, lastSeq);
     this.#replaying.delete(header.instanceId);
     if (host.closed) return; // shut down mid-replay: the next master finishes the file
     try {

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { writeSync } from "node:fs";
 import type { Socket } from "node:net";
+import { constants as osConstants } from "node:os";
 import { isMainThread } from "node:worker_threads";
 import { writeNowNs } from "./clock.js";
 import { LoggerConfig } from "./config.js";
 import { InvalidConfigError } from "./errors.js";
 import { LogLevel } from "./levels.js";
 import { LoggerBase, type LogMessage } from "./logger-base.js";
-import { BATCH_HEADER_BYTES, MessageType } from "./protocol/constants.js";
+import { BATCH_HEADER_BYTES, EndKind, MessageType } from "./protocol/constants.js";
 import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "./protocol/decoder.js";
 import {
   BatchBuilder,
@@ -16,6 +17,7 @@ import {
   encodeHello,
   encodeShutdown,
   recordBytes,
+  type WorkerEnd,
 } from "./protocol/encoder.js";
 import { readU64 } from "./protocol/u64.js";
 import { Spool } from "./spool.js";
@@ -63,25 +65,57 @@ let exitHookInstalled = false;
 /** Signals after which the process would otherwise die with records still in memory. */
 const FLUSH_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
 
-function flushAllSync(): void {
-  for (const worker of liveWorkers) worker.flushSync();
+/** The last uncaught exception seen, so the 'exit' hook can tell a crash from a plain exit. */
+let uncaught: unknown;
+
+const SHUTDOWN_CALLED: WorkerEnd = { kind: EndKind.SHUTDOWN, detail: 0, text: "" };
+
+function describeUncaught(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return `thrown value: ${String(error)}`;
+  } catch {
+    return "thrown value that cannot be printed";
+  }
+}
+
+function endAllSync(end: WorkerEnd): void {
+  for (const worker of liveWorkers) worker.endSync(end);
+}
+
+function onExit(code: number): void {
+  // An app may catch an uncaught exception ('uncaughtException' handler) and exit cleanly later:
+  // only a non-zero exit after one is a crash.
+  endAllSync(
+    code !== 0 && uncaught !== undefined
+      ? { kind: EndKind.UNCAUGHT, detail: code, text: describeUncaught(uncaught) }
+      : { kind: EndKind.EXIT, detail: code, text: "" },
+  );
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  flushAllSync();
   if (process.listenerCount(signal) === 1) {
     // Ours is the only handler: the application expects the default, which is to die by the
     // signal. Re-raising it after removing ourselves gives exactly that (exit status included).
+    endAllSync({ kind: EndKind.SIGNAL, detail: osConstants.signals[signal] ?? 0, text: signal });
     process.removeListener(signal, onSignal);
     process.kill(process.pid, signal);
+    return;
   }
+  // The application handles the signal and may go on logging (a graceful shutdown): hand over
+  // what we hold without ending the logger; its own shutdown() or the 'exit' hook ends it.
+  for (const worker of liveWorkers) worker.flushSync();
 }
 
 function installExitHooks(signals: boolean): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     // 'exit' also runs after process.exit() and after an uncaught exception has been printed.
-    process.on("exit", flushAllSync);
+    process.on("exit", onExit);
+    // A monitor observes without changing what an uncaught exception does to the process.
+    process.on("uncaughtExceptionMonitor", (error) => {
+      uncaught = error;
+    });
   }
   // Signals reach only the main thread; a worker_threads logger relies on the 'exit' hook.
   if (signals && isMainThread) {
@@ -141,6 +175,10 @@ export class WorkerLogger extends LoggerBase {
   #reportedDropped = 0;
   #state = RUNNING;
   #shutdown: Promise<void> | undefined;
+  /** A synchronous write failed part-way: the stream may hold a torn frame, so nothing more goes on it. */
+  #syncBroken = false;
+  /** HELLO was handed to this connection's socket (whole on the wire once its write queue is empty). */
+  #helloSent = false;
 
   constructor(config: LoggerConfig, name: string = `WORKER${process.pid}`) {
     super();
@@ -322,10 +360,13 @@ export class WorkerLogger extends LoggerBase {
     if (this.#state === RUNNING) socket.unref();
     this.#socket = socket;
     this.#welcomed = false;
+    this.#helloSent = false;
+    this.#syncBroken = false;
     this.#goodbye = false;
     const reader = new FrameReader(MAX_REPLY_FRAME_BYTES, (frame) => this.#onReply(socket, frame));
     socket.on("connect", () => {
       socket.write(this.#hello);
+      this.#helloSent = true;
     });
     socket.on("data", (chunk: Buffer) => {
       try {
@@ -482,14 +523,18 @@ export class WorkerLogger extends LoggerBase {
 
   /**
    * Resolves once everything logged before the call has been written to the master's socket
-   * (waiting for a connection if there is none yet).
+   * (waiting for a connection if there is none yet), or after `shutdownTimeoutMs` if no master
+   * takes it by then; the records stay queued either way, for the master, `shutdown()` or the exit
+   * hook. While it waits it keeps the process alive (its timer is not unref'd, as `shutdown()`'s
+   * is not): `await log.flush()` as the last thing a script does must not end the process under
+   * it. After it settles, the logger holds nothing open again.
    */
   flush(): Promise<void> {
     if (this.#state === CLOSED) return Promise.resolve();
     this.#seal();
     this.#pump();
     this.#reportDrops();
-    return this.#until(this.#seq, false);
+    return withTimeout(this.#until(this.#seq, false), this.config.shutdownTimeoutMs);
   }
 
   /**
@@ -517,7 +562,7 @@ export class WorkerLogger extends LoggerBase {
     const socket = this.#socket;
     if (socket !== undefined) {
       const closed = new Promise<void>((done) => socket.once("close", () => done()));
-      if (this.#welcomed && !this.#goodbye) socket.end(encodeShutdown(last));
+      if (this.#welcomed && !this.#goodbye) socket.end(encodeShutdown(last, SHUTDOWN_CALLED));
       else socket.end();
       await withTimeout(closed, this.config.shutdownTimeoutMs);
       socket.destroy();
@@ -538,32 +583,74 @@ export class WorkerLogger extends LoggerBase {
   }
 
   /**
-   * Last-chance delivery when the process ends without shutdown() (exit, process.exit(), uncaught
-   * exception, SIGTERM/SIGINT): writes every unsent batch to the socket synchronously when the
-   * master is connected and nothing is half-written; otherwise hands every unacknowledged batch
-   * to the spool for the next master.
+   * Hands over what is held without ending the logger (a signal the application handles itself):
+   * writes every unsent batch to the socket synchronously when the master is connected and nothing
+   * is half-written; otherwise spools every unacknowledged batch for the next master.
    * @internal
    */
   flushSync(): void {
     if (this.#state === CLOSED) return;
     this.#seal();
-    if (this.#writeUnsentSync()) return;
+    if (this.#writeUnsentSync(Date.now() + SYNC_WRITE_DEADLINE_MS)) return;
     const spooled = this.#spoolUnacknowledged();
     if (spooled !== undefined) this.#state = CLOSED;
   }
 
-  #writeUnsentSync(): boolean {
+  /**
+   * Last-chance delivery when the process ends without shutdown() (exit, process.exit(), uncaught
+   * exception, a signal that kills): there is no event loop left to wait for an acknowledgement.
+   * Unsent batches are written to the socket synchronously when that can be done whole; then
+   * every unacknowledged batch, including those just written, goes to a spool handed over to the
+   * master, because a master that dies before its handlers commit them would otherwise lose them
+   * (the master skips what it already has, by seq and its journal). Last, SHUTDOWN tells the master
+   * how the process ended, so an orderly exit is not reported as a death.
+   * @internal
+   */
+  endSync(end: WorkerEnd): void {
+    if (this.#state === CLOSED) return;
+    this.#seal();
+    const deadline = Date.now() + SYNC_WRITE_DEADLINE_MS;
+    if (this.#writeUnsentSync(deadline)) {
+      // Only after every batch went out whole: a SHUTDOWN after a torn frame would be garbage.
+      this.#writeSync(encodeShutdown(this.#seq, end), deadline, false);
+    }
+    this.#spoolUnacknowledged();
+    this.#state = CLOSED;
+  }
+
+  /**
+   * The socket's fd when bytes of ours can be appended to the stream synchronously. Batches wait
+   * for WELCOME (it says what the master already has); SHUTDOWN needs only our HELLO to be out, so
+   * a process that ends right after connecting still says how it ended.
+   */
+  #syncFd(needWelcome: boolean): number | undefined {
     const socket = this.#socket;
-    if (socket === undefined || !this.#welcomed || this.#goodbye) return false;
-    if (this.#spool !== undefined && this.#spool.frames > 0) return false;
+    if (socket === undefined || this.#goodbye || this.#syncBroken) return undefined;
+    if (needWelcome ? !this.#welcomed : !this.#helloSent) return undefined;
     const handle = (socket as unknown as { _handle?: { fd?: number; writeQueueSize?: number } })._handle;
     const fd = handle?.fd;
-    if (fd === undefined || fd < 0) return false;
+    if (fd === undefined || fd < 0) return undefined;
     // A write still queued in Node or libuv may be half on the wire; bytes of ours after it would
     // corrupt the stream.
-    if (socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0) return false;
+    if (socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0) return undefined;
+    return fd;
+  }
+
+  /** Writes one frame whole, or marks the stream unusable (a torn frame may be on it). */
+  #writeSync(frame: Buffer, deadline: number, needWelcome = true): boolean {
+    const fd = this.#syncFd(needWelcome);
+    if (fd === undefined) return false;
+    if (writeFully(fd, frame, deadline)) return true;
+    this.#syncBroken = true;
+    return false;
+  }
+
+  /** True when every unsent batch was written whole to the socket. */
+  #writeUnsentSync(deadline: number): boolean {
+    if (this.#spool !== undefined && this.#spool.frames > 0) return false;
+    if (this.#syncFd(true) === undefined) return false;
     for (let i = this.#sendIndex; i < this.#pending.length; i++) {
-      if (!writeFully(fd, this.#pending[i]!.frame)) return false;
+      if (!this.#writeSync(this.#pending[i]!.frame, deadline)) return false;
       this.#sendIndex = i + 1;
     }
     return true;
@@ -606,17 +693,21 @@ export class WorkerLogger extends LoggerBase {
   }
 }
 
-/** Bounded busy-retry: the socket is non-blocking, and at exit there is no event loop to wait on. */
+/**
+ * Bounded busy-retry for all of a process's last writes together: the socket is non-blocking,
+ * and at exit there is no event loop to wait on. A master that reads nothing for this long is
+ * treated like a gone one (the spool has everything), so a stopped master cannot hang an exit.
+ */
 const SYNC_WRITE_DEADLINE_MS = 2000;
 
-function writeFully(fd: number, frame: Buffer): boolean {
-  const deadline = Date.now() + SYNC_WRITE_DEADLINE_MS;
+/** True only when every byte of `frame` was written; EPIPE, ECONNRESET or the deadline: false. */
+function writeFully(fd: number, frame: Buffer, deadline: number): boolean {
   let offset = 0;
   while (offset < frame.length) {
     try {
       offset += writeSync(fd, frame, offset, frame.length - offset);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return offset === 0;
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return false;
     }
   }
   return true;

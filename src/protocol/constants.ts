@@ -4,8 +4,11 @@
  * encoder writes them with no byte swapping.
  */
 
-/** Bumped on any incompatible change; a master refuses a HELLO carrying another version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change; a master refuses a HELLO carrying another version.
+ * 2: SHUTDOWN says how the worker ended (so an orderly exit is not reported as a death).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** "LMUX": lets the master reject a stranger speaking some other protocol on its first frame. */
 export const MAGIC = 0x58554d4c;
@@ -45,3 +48,22 @@ export const MAX_NAME_BYTES = 256;
 
 /** HELLO body after the type byte: magic, version, flags, pid, instance id, heartbeat ms, name length. */
 export const HELLO_FIXED_BYTES = 4 + 2 + 2 + 4 + 8 + 4 + 2;
+
+/** How a worker ended, as SHUTDOWN reports it. */
+export const EndKind = {
+  /** `shutdown()` was called. */
+  SHUTDOWN: 0,
+  /** The process (or thread) exited without `shutdown()`; the detail is the exit code. */
+  EXIT: 1,
+  /** A signal ends the process; the detail is the signal number, the text its name. */
+  SIGNAL: 2,
+  /** An uncaught exception ends the process; the detail is the exit code, the text the error. */
+  UNCAUGHT: 3,
+} as const;
+export type EndKind = (typeof EndKind)[keyof typeof EndKind];
+
+/** SHUTDOWN body before its text: u64 last seq, u8 end kind, i32 detail, u16 text length. */
+export const SHUTDOWN_FIXED_BYTES = 8 + 1 + 4 + 2;
+
+/** An error's description in SHUTDOWN is cut to this: enough to page someone, not a stack dump. */
+export const MAX_END_TEXT_BYTES = 1024;

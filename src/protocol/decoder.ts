@@ -2,15 +2,18 @@ import { readNsAsMs } from "../clock.js";
 import { ProtocolError } from "../errors.js";
 import {
   BATCH_HEADER_BYTES,
+  EndKind,
   FRAME_HEADER_BYTES,
   HELLO_FIXED_BYTES,
   MAGIC,
+  MAX_END_TEXT_BYTES,
   MAX_NAME_BYTES,
   MessageType,
   PROTOCOL_VERSION,
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,
   RECORD_LEVEL_MASK,
+  SHUTDOWN_FIXED_BYTES,
 } from "./constants.js";
 import { RecordBatch, type RecordSource } from "./record-batch.js";
 import { readU64 } from "./u64.js";
@@ -242,7 +245,34 @@ export function decodeHeartbeat(frame: Buffer): Heartbeat {
   };
 }
 
-/** Decodes the single u64 carried by SHUTDOWN, DROPS, ACK. */
+/** SHUTDOWN: the worker's last seq and how it ended. */
+export interface Shutdown {
+  lastSeq: number;
+  kind: EndKind;
+  detail: number;
+  text: string;
+}
+
+export function decodeShutdown(frame: Buffer): Shutdown {
+  const at = FRAME_HEADER_BYTES;
+  if (frame.length < at + SHUTDOWN_FIXED_BYTES) {
+    throw new ProtocolError("SHUTDOWN frame is shorter than its fixed fields");
+  }
+  const kind = frame[at + 8]!;
+  if (kind > EndKind.UNCAUGHT) throw new ProtocolError(`SHUTDOWN with unknown end kind ${kind}`);
+  const textLength = frame.readUInt16LE(at + 13);
+  if (textLength > MAX_END_TEXT_BYTES)
+    throw new ProtocolError(`SHUTDOWN text of ${textLength} bytes is too long`);
+  requireBody(frame, SHUTDOWN_FIXED_BYTES + textLength, "SHUTDOWN");
+  return {
+    lastSeq: readU64(frame, at),
+    kind: kind as EndKind,
+    detail: frame.readInt32LE(at + 9),
+    text: frame.toString("utf8", at + SHUTDOWN_FIXED_BYTES, at + SHUTDOWN_FIXED_BYTES + textLength),
+  };
+}
+
+/** Decodes the single u64 carried by DROPS, ACK. */
 export function decodeU64Message(frame: Buffer, what: string): number {
   requireBody(frame, 8, what);
   return readU64(frame, FRAME_HEADER_BYTES);

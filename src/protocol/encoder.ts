@@ -1,14 +1,17 @@
 import { nowMs, setMsAsNs } from "../clock.js";
 import {
   BATCH_HEADER_BYTES,
+  type EndKind,
   FRAME_HEADER_BYTES,
   HELLO_FIXED_BYTES,
   MAGIC,
+  MAX_END_TEXT_BYTES,
   MAX_NAME_BYTES,
   MessageType,
   PROTOCOL_VERSION,
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,
+  SHUTDOWN_FIXED_BYTES,
 } from "./constants.js";
 import { writeU64 } from "./u64.js";
 
@@ -132,15 +135,17 @@ export interface HelloFields {
   name: string;
 }
 
+/** Cuts UTF-8 `bytes` to at most `max` bytes without splitting a character. */
+function cutUtf8(bytes: Buffer, max: number): Buffer {
+  if (bytes.length <= max) return bytes;
+  let end = max;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
 /** Cuts `name` to at most MAX_NAME_BYTES of UTF-8 without splitting a character. */
 export function encodeName(name: string): Buffer {
-  let bytes = Buffer.from(name, "utf8");
-  if (bytes.length > MAX_NAME_BYTES) {
-    let end = MAX_NAME_BYTES;
-    while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-    bytes = bytes.subarray(0, end);
-  }
-  return bytes;
+  return cutUtf8(Buffer.from(name, "utf8"), MAX_NAME_BYTES);
 }
 
 export function encodeHello(fields: HelloFields): Buffer {
@@ -169,9 +174,24 @@ export function encodeHeartbeat(
   return buf;
 }
 
-export function encodeShutdown(lastSeq: number): Buffer {
-  const buf = frame(MessageType.SHUTDOWN, 8);
-  writeU64(buf, lastSeq, FRAME_HEADER_BYTES);
+/** How a worker ended, for SHUTDOWN. */
+export interface WorkerEnd {
+  kind: EndKind;
+  /** Exit code (EXIT, UNCAUGHT) or signal number (SIGNAL); 0 for SHUTDOWN. */
+  detail: number;
+  /** Signal name or error description; cut to MAX_END_TEXT_BYTES. */
+  text: string;
+}
+
+export function encodeShutdown(lastSeq: number, end: WorkerEnd): Buffer {
+  const text = cutUtf8(Buffer.from(end.text, "utf8"), MAX_END_TEXT_BYTES);
+  const buf = frame(MessageType.SHUTDOWN, SHUTDOWN_FIXED_BYTES + text.length);
+  const at = FRAME_HEADER_BYTES;
+  writeU64(buf, lastSeq, at);
+  buf[at + 8] = end.kind;
+  buf.writeInt32LE(end.detail | 0, at + 9);
+  buf.writeUInt16LE(text.length, at + 13);
+  text.copy(buf, at + SHUTDOWN_FIXED_BYTES);
   return buf;
 }
 

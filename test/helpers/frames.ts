@@ -34,6 +34,18 @@ export function u64Frame(type: number, value: number | bigint): Buffer {
   return rawFrame(type, body);
 }
 
+/** SHUTDOWN (version 2): u64 last seq, u8 end kind, i32 detail, u16 text length, UTF-8 text. */
+export function shutdownFrame(lastSeq: number, kind = 0, detail = 0, text = ""): Buffer {
+  const bytes = Buffer.from(text, "utf8");
+  const body = Buffer.alloc(15 + bytes.length);
+  body.writeBigUInt64LE(BigInt(lastSeq), 0);
+  body[8] = kind;
+  body.writeInt32LE(detail, 9);
+  body.writeUInt16LE(bytes.length, 13);
+  bytes.copy(body, 15);
+  return rawFrame(T.SHUTDOWN, body);
+}
+
 export function heartbeatFrame(ns: bigint, nextCheckInMs: number): Buffer {
   const body = Buffer.alloc(12);
   body.writeBigUInt64LE(ns, 0);
@@ -101,7 +113,7 @@ export function helloFrame(hello: RawHello = {}): Buffer {
       : hello.name;
   const body = Buffer.alloc(26 + name.length);
   body.writeUInt32LE(hello.magic ?? 0x58554d4c, 0);
-  body.writeUInt16LE(hello.version ?? 1, 4);
+  body.writeUInt16LE(hello.version ?? 2, 4);
   body.writeUInt16LE(hello.flags ?? 0, 6);
   body.writeUInt32LE(hello.pid ?? 4242, 8);
   body.set(hello.instanceId ?? Buffer.from("0123456789abcdef", "hex"), 12);

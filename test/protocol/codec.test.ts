@@ -4,8 +4,10 @@ import fc from "fast-check";
 import { nowMs, nsToMs, readNsAsMs, readNsBigInt, writeMsAsNs } from "../../src/clock.js";
 import {
   BATCH_HEADER_BYTES,
+  EndKind,
   FRAME_HEADER_BYTES,
   MAGIC,
+  MAX_END_TEXT_BYTES,
   MAX_NAME_BYTES,
   MessageType,
   PROTOCOL_VERSION,
@@ -15,6 +17,7 @@ import {
   decodeBatch,
   decodeHeartbeat,
   decodeHello,
+  decodeShutdown,
   decodeU64Message,
   decodeWelcome,
   FrameReader,
@@ -38,7 +41,7 @@ import {
 } from "../../src/protocol/encoder.js";
 import type { RecordSource } from "../../src/protocol/record-batch.js";
 import { readU64, writeU64 } from "../../src/protocol/u64.js";
-import { batchFrame, helloFrame, rawFrame } from "../helpers/frames.js";
+import { batchFrame, helloFrame, rawFrame, shutdownFrame } from "../helpers/frames.js";
 
 const source: RecordSource = { name: "codec", nameBytes: Buffer.from("codec"), pid: 7 };
 const MAX_U32 = 0xffffffff;
@@ -428,7 +431,7 @@ describe("control messages encode/decode", () => {
           if (Buffer.byteLength(name) <= MAX_NAME_BYTES) assert.equal(hello.name, name);
           assert.deepEqual(
             frame,
-            helloFrame({ pid, instanceId, heartbeatMs: heartbeat, name: cut, magic: MAGIC, version: 1 }),
+            helloFrame({ pid, instanceId, heartbeatMs: heartbeat, name: cut, magic: MAGIC, version: 2 }),
           );
         },
       ),
@@ -471,9 +474,8 @@ describe("control messages encode/decode", () => {
     );
   });
 
-  it("SHUTDOWN, DROPS and ACK carry one u64", () => {
+  it("DROPS and ACK carry one u64", () => {
     const cases = [
-      [encodeShutdown, MessageType.SHUTDOWN, "SHUTDOWN"],
       [encodeDrops, MessageType.DROPS, "DROPS"],
       [encodeAck, MessageType.ACK, "ACK"],
     ] as const;
@@ -488,6 +490,32 @@ describe("control messages encode/decode", () => {
           assert.equal(frame.readBigUInt64LE(5), BigInt(n));
         }
       }),
+    );
+  });
+
+  it("SHUTDOWN carries the last seq and how the worker ended, its text cut at a character", () => {
+    fc.assert(
+      fc.property(
+        fc.maxSafeNat(),
+        fc.constantFrom(...Object.values(EndKind)),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.string({ unit: "binary", maxLength: 700 }),
+        (seq, kind, detail, text) => {
+          const frame = encodeShutdown(seq, { kind, detail, text });
+          const cut = Buffer.from(text, "utf8");
+          const expected = cut.length <= MAX_END_TEXT_BYTES ? text : undefined;
+          const decoded = decodeShutdown(frame);
+          assert.equal(frameType(frame), MessageType.SHUTDOWN);
+          assert.equal(decoded.lastSeq, seq);
+          assert.equal(decoded.kind, kind);
+          assert.equal(decoded.detail, detail);
+          assert.ok(Buffer.byteLength(decoded.text) <= MAX_END_TEXT_BYTES);
+          if (expected !== undefined) assert.equal(decoded.text, expected);
+          else assert.ok(text.startsWith(decoded.text) && !decoded.text.includes("\ufffd"));
+          assert.deepEqual(frame, shutdownFrame(seq, kind, detail, decoded.text));
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

@@ -7,6 +7,7 @@ import {
   decodeBatch,
   decodeHeartbeat,
   decodeHello,
+  decodeShutdown,
   decodeU64Message,
   decodeWelcome,
   FrameReader,
@@ -19,6 +20,7 @@ import {
   helloFrame,
   rawFrame,
   recordBytes,
+  shutdownFrame,
   T,
   u64Frame,
 } from "../helpers/frames.js";
@@ -252,11 +254,11 @@ describe("decodeHello refuses malformed HELLOs", () => {
     }
   });
 
-  it("a protocol version other than 1", () => {
-    for (const version of [0, 2, 0xffff]) {
+  it("a protocol version other than 2", () => {
+    for (const version of [0, 1, 3, 0xffff]) {
       assert.throws(
         () => decodeHello(helloFrame({ version })),
-        protocolError(new RegExp(`unsupported protocol version ${version} \\(this master speaks 1\\)`)),
+        protocolError(new RegExp(`unsupported protocol version ${version} \\(this master speaks 2\\)`)),
       );
     }
   });
@@ -289,8 +291,8 @@ describe("decodeHello refuses malformed HELLOs", () => {
     );
   });
 
-  it("accepts unknown flags (reserved, ignored in version 1)", () => {
-    assert.equal(decodeHello(helloFrame({ flags: 0xffff })).version, 1);
+  it("accepts unknown flags (reserved, ignored in version 2)", () => {
+    assert.equal(decodeHello(helloFrame({ flags: 0xffff })).version, 2);
   });
 });
 
@@ -304,9 +306,9 @@ describe("fixed-size messages refuse any other size", () => {
     ]) {
       assert.throws(() => decodeHeartbeat(frame), protocolError(/HEARTBEAT frame must carry 12 bytes/));
     }
-    const u64 = u64Frame(T.SHUTDOWN, 1);
-    for (const frame of [u64.subarray(0, 12), Buffer.concat([u64, Buffer.alloc(1)]), rawFrame(T.SHUTDOWN)]) {
-      for (const what of ["SHUTDOWN", "DROPS", "ACK"]) {
+    const u64 = u64Frame(T.DROPS, 1);
+    for (const frame of [u64.subarray(0, 12), Buffer.concat([u64, Buffer.alloc(1)]), rawFrame(T.DROPS)]) {
+      for (const what of ["DROPS", "ACK"]) {
         assert.throws(
           () => decodeU64Message(frame, what),
           protocolError(new RegExp(`${what} frame must carry 8 bytes`)),
@@ -322,7 +324,24 @@ describe("fixed-size messages refuse any other size", () => {
     badMagic[5] = 0;
     assert.throws(() => decodeWelcome(badMagic), protocolError(/WELCOME lacks the LMUX magic/));
     const badVersion = Buffer.from(welcome);
-    badVersion.writeUInt16LE(2, 9);
-    assert.throws(() => decodeWelcome(badVersion), protocolError(/master speaks protocol version 2/));
+    badVersion.writeUInt16LE(1, 9);
+    assert.throws(() => decodeWelcome(badVersion), protocolError(/master speaks protocol version 1/));
+  });
+
+  it("SHUTDOWN: fixed fields, a known end kind, a text length that matches and is not too long", () => {
+    const ok = shutdownFrame(7, 3, 1, "Error: boom");
+    assert.deepEqual(decodeShutdown(ok), { lastSeq: 7, kind: 3, detail: 1, text: "Error: boom" });
+    assert.throws(() => decodeShutdown(ok.subarray(0, 19)), protocolError(/shorter than its fixed fields/));
+    assert.throws(
+      () => decodeShutdown(u64Frame(T.SHUTDOWN, 1)),
+      protocolError(/shorter than its fixed fields/),
+    );
+    assert.throws(() => decodeShutdown(shutdownFrame(1, 4)), protocolError(/unknown end kind 4/));
+    assert.throws(
+      () => decodeShutdown(Buffer.concat([ok, Buffer.alloc(1)])),
+      protocolError(/SHUTDOWN frame must carry 26 bytes, got 27/),
+    );
+    const long = shutdownFrame(1, 3, 1, "x".repeat(1025));
+    assert.throws(() => decodeShutdown(long), protocolError(/SHUTDOWN text of 1025 bytes is too long/));
   });
 });

@@ -5,17 +5,19 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ProtocolError } from "../../src/errors.js";
+import type { EndKind } from "../../src/protocol/constants.js";
 import {
   decodeBatch,
   decodeHeartbeat,
   decodeHello,
+  decodeShutdown,
   decodeU64Message,
   decodeWelcome,
   FrameReader,
   frameText,
   frameType,
 } from "../../src/protocol/decoder.js";
-import { BatchBuilder, encodeHello, encodeWelcome } from "../../src/protocol/encoder.js";
+import { BatchBuilder, encodeHello, encodeShutdown, encodeWelcome } from "../../src/protocol/encoder.js";
 import type { RecordBatch, RecordSource } from "../../src/protocol/record-batch.js";
 import { batchFrame, heartbeatFrame, helloFrame, rawFrame, T, u64Frame } from "../helpers/frames.js";
 
@@ -67,6 +69,8 @@ function decodeAny(frame: Buffer): void {
       decodeHeartbeat(frame);
       return;
     case T.SHUTDOWN:
+      decodeShutdown(frame);
+      return;
     case T.DROPS:
     case T.ACK:
       decodeU64Message(frame, "U64");
@@ -117,6 +121,9 @@ const validFrameArb = fc.oneof(
     ),
   fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((ns) => heartbeatFrame(ns, 1000)),
   fc.maxSafeNat().map((n) => u64Frame(T.ACK, n)),
+  fc
+    .tuple(fc.maxSafeNat(), fc.nat(3), fc.integer(), fc.string({ maxLength: 60 }))
+    .map(([seq, kind, detail, text]) => encodeShutdown(seq, { kind: kind as EndKind, detail, text })),
   fc.maxSafeNat().map((n) => encodeWelcome(n)),
 );
 

@@ -22,8 +22,8 @@ import {
   type RawClient,
   rawConnect,
   rawFrame,
+  shutdownFrame,
   T,
-  u64Frame,
   writeAll,
 } from "../helpers/frames.js";
 import { forkFixture, nextMessage, tempDir } from "../helpers/processes.js";
@@ -188,7 +188,7 @@ describe("a live master under hostile clients", () => {
         await writeAll(client.socket, flood);
         client.socket.write(batchFrame(1, [{ level: 2, message: "after a million frames", ns: 5n }]));
         await client.ackAtLeast(1);
-        client.socket.end(u64Frame(T.SHUTDOWN, 1));
+        client.socket.end(shutdownFrame(1));
         await client.closed;
       },
       async millionJunkFrames() {
@@ -282,7 +282,7 @@ describe("a live master under hostile clients", () => {
     const warnings = collect.records.filter((r) => r.name === "MASTER");
     assert.ok(
       warnings.every((r) => r.level === 3),
-      "all WARNING",
+      `all WARNING: ${JSON.stringify(warnings.filter((r) => r.level !== 3).map((r) => r.message))}`,
     );
     const messages = warnings.map((r) => r.message);
     const protocolErrors = messages.filter(isProtocolError);
