@@ -45,3 +45,12 @@ export const MAX_NAME_BYTES = 256;
 
 /** HELLO body after the type byte: magic, version, flags, pid, instance id, heartbeat ms, name length. */
 export const HELLO_FIXED_BYTES = 4 + 2 + 2 + 4 + 8 + 4 + 2;
+
+/**
+ * Longest frame the master accepts before a connection has sent its HELLO (`length` field, as
+ * `maxFrameBytes`). Nothing has vouched for the peer yet, and the largest legitimate first frame is
+ * a HELLO with a 256-byte name: 1 + 26 + 256 = 283. 4 KiB is over 14 times that, room for HELLO
+ * fields a later version may add, while a thousand idle strangers cost at most 4 MiB. Status
+ * connections never leave it: STATUS_QUERY is 1 byte.
+ */
+export const UNIDENTIFIED_MAX_FRAME_BYTES = 4096;

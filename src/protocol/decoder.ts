@@ -21,11 +21,14 @@ const MAX_LEVEL_VALUE = 5;
 const KNOWN_LEVEL_BITS = RECORD_FLAG_DATA | RECORD_LEVEL_MASK;
 
 /**
- * Splits a byte stream into frames. Every length is checked against `maxFrameBytes` before
- * anything is allocated for it, so a 4 GiB length field costs nothing but the error. A frame
+ * Splits a byte stream into frames. Every length is checked against the reader's current limit
+ * before anything is allocated for it, so a 4 GiB length field costs nothing but the error. A frame
  * that arrives whole inside one chunk is handed on as a view of that chunk (no copy); a frame split
  * across chunks is assembled into a buffer of its own, which grows as the frame's bytes arrive
  * rather than being sized by the length the peer claims (see {@link assemblyCapacity}).
+ *
+ * The limit is `maxFrameBytes`, or lower (`limitUntilIdentified`) until {@link identified} is
+ * called: a peer that has not said who it is gets no more than its first frame needs.
  *
  * `onFrame` receives the whole frame, header included: offset 4 holds the type.
  * After the first error the reader refuses all further input.
@@ -34,6 +37,7 @@ export class FrameReader {
   readonly #maxFrameBytes: number;
   readonly #onFrame: (frame: Buffer) => void;
   readonly #header = Buffer.allocUnsafe(LENGTH_BYTES);
+  #limit: number;
   #headerBytes = 0;
   /** Assembly buffer of the incomplete frame; may be shorter than the frame, never longer than its class. */
   #partial: Buffer | null = null;
@@ -42,9 +46,18 @@ export class FrameReader {
   #frameBytes = 0;
   #failed = false;
 
-  constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void) {
+  constructor(maxFrameBytes: number, onFrame: (frame: Buffer) => void, limitUntilIdentified = maxFrameBytes) {
     this.#maxFrameBytes = maxFrameBytes;
     this.#onFrame = onFrame;
+    this.#limit = Math.min(limitUntilIdentified, maxFrameBytes);
+  }
+
+  /**
+   * Raises the limit to `maxFrameBytes`. It takes effect from the next length read, so a frame
+   * later in the chunk that held the identifying frame is already judged by the new limit.
+   */
+  identified(): void {
+    this.#limit = this.#maxFrameBytes;
   }
 
   /** Bytes held for a frame not yet complete (what a slow sender costs us). */
@@ -126,8 +139,12 @@ export class FrameReader {
 
   #checkLength(body: number): number {
     if (body < 1) throw new ProtocolError("frame with an empty body (no type byte)");
-    if (body > this.#maxFrameBytes) {
-      throw new ProtocolError(`frame of ${body} bytes exceeds maxFrameBytes (${this.#maxFrameBytes})`);
+    if (body > this.#limit) {
+      throw new ProtocolError(
+        this.#limit < this.#maxFrameBytes
+          ? `frame of ${body} bytes exceeds the limit before HELLO (${this.#limit})`
+          : `frame of ${body} bytes exceeds maxFrameBytes (${this.#maxFrameBytes})`,
+      );
     }
     return body;
   }

@@ -222,6 +222,66 @@ describe("FrameReader memory follows the bytes that arrived, not the length clai
   });
 });
 
+describe("FrameReader before the peer is identified", () => {
+  it("refuses a length over the lower limit before allocating, whole or split", () => {
+    const bytes = claim(16 * MiB);
+    for (const split of [false, true]) {
+      const frames: Buffer[] = [];
+      const r = new FrameReader(16 * MiB, (f) => frames.push(f), 4096);
+      const largest = largestAllocation(() => {
+        assert.throws(
+          () => {
+            if (split) for (const b of bytes) r.push(Buffer.from([b]));
+            else r.push(bytes);
+          },
+          protocolError(/frame of 16777216 bytes exceeds the limit before HELLO \(4096\)/),
+        );
+      });
+      assert.ok(largest <= 16, `allocated ${largest} bytes for a refused frame`);
+      assert.equal(r.reservedBytes, 0);
+      assert.equal(r.bufferedBytes, 0);
+      assert.equal(frames.length, 0);
+    }
+  });
+
+  it("accepts a frame of exactly the lower limit, and the full limit once identified", () => {
+    const frames: Buffer[] = [];
+    const r = new FrameReader(16 * MiB, (f) => frames.push(Buffer.from(f)), 4096);
+    r.push(rawFrame(T.HELLO, Buffer.alloc(4095)));
+    r.identified();
+    const big = rawFrame(T.BATCH, Buffer.alloc(MiB, 1));
+    r.push(big.subarray(0, 1000));
+    r.push(big.subarray(1000));
+    assert.deepEqual(
+      frames.map((f) => f.length),
+      [4100, big.length],
+    );
+  });
+
+  it("raises the limit for the rest of the chunk that carried the identifying frame", () => {
+    const big = rawFrame(T.BATCH, Buffer.alloc(100_000, 1));
+    const types: number[] = [];
+    const r = new FrameReader(
+      16 * MiB,
+      (f) => {
+        types.push(f[4]!);
+        if (f[4] === T.HELLO) r.identified();
+      },
+      4096,
+    );
+    r.push(Buffer.concat([helloFrame(), big]));
+    assert.deepEqual(types, [T.HELLO, T.BATCH]);
+  });
+
+  it("never allows more than maxFrameBytes, whatever the lower limit", () => {
+    const r = new FrameReader(1024, () => {}, 4096);
+    assert.throws(
+      () => r.push(claim(1025)),
+      protocolError(/frame of 1025 bytes exceeds maxFrameBytes \(1024\)/),
+    );
+  });
+});
+
 describe("decodeBatch refuses malformed batches", () => {
   const rec = { level: 2, message: "hello" };
 
