@@ -5,7 +5,7 @@ import { InvalidConfigError, ProtocolError } from "./errors.js";
 import { BaseLogHandler, type HandlerContext, kAttach } from "./handlers/base.js";
 import { CommitJournal } from "./journal.js";
 import { LoggerBase } from "./logger-base.js";
-import { EndKind, MessageType } from "./protocol/constants.js";
+import { EndKind, MessageType, UNIDENTIFIED_MAX_FRAME_BYTES } from "./protocol/constants.js";
 import {
   decodeBatch,
   decodeHeartbeat,
@@ -371,7 +371,12 @@ export class MasterLogger extends LoggerBase {
       socket.destroy();
       return;
     }
-    const reader = new FrameReader(this.config.maxFrameBytes, (frame) => this.#onFrame(session, frame));
+    // Until HELLO the peer is a stranger: it gets what a HELLO needs, not maxFrameBytes.
+    const reader = new FrameReader(
+      this.config.maxFrameBytes,
+      (frame) => this.#onFrame(session, frame),
+      UNIDENTIFIED_MAX_FRAME_BYTES,
+    );
     const session = new Session(socket, reader);
     this.#sessions.add(session);
     if (this.#paused) {
@@ -554,6 +559,7 @@ export class MasterLogger extends LoggerBase {
     instance.state = "connected";
     session.instance = instance;
     session.source = { name: hello.name, nameBytes: hello.nameBytes, pid: hello.pid };
+    session.reader.identified();
     session.socket.write(encodeWelcome(instance.committedSeq));
     this.#checkedIn(session, instance, hello.heartbeatIntervalMs);
     if (!this.#running) session.socket.write(encodeGoodbye());

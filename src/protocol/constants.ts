@@ -67,3 +67,12 @@ export const SHUTDOWN_FIXED_BYTES = 8 + 1 + 4 + 2;
 
 /** An error's description in SHUTDOWN is cut to this: enough to page someone, not a stack dump. */
 export const MAX_END_TEXT_BYTES = 1024;
+
+/**
+ * Longest frame the master accepts before a connection has sent its HELLO (`length` field, as
+ * `maxFrameBytes`). Nothing has vouched for the peer yet, and the largest legitimate first frame is
+ * a HELLO with a 256-byte name: 1 + 26 + 256 = 283. 4 KiB is over 14 times that, room for HELLO
+ * fields a later version may add, while a thousand idle strangers cost at most 4 MiB. Status
+ * connections never leave it: STATUS_QUERY is 1 byte.
+ */
+export const UNIDENTIFIED_MAX_FRAME_BYTES = 4096;

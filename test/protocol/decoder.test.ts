@@ -38,16 +38,16 @@ function protocolError(pattern: RegExp): (error: unknown) => boolean {
 
 /**
  * Runs `fn` while recording the size of every Buffer allocation, so a test can prove that a
- * length field was refused before anything was allocated for it.
+ * length field was refused before anything was allocated for it, or what a frame cost in all.
  */
-function largestAllocation(fn: () => void): number {
+function allocationSizes(fn: () => void): number[] {
   const methods = ["alloc", "allocUnsafe", "allocUnsafeSlow"] as const;
   const originals = methods.map((m) => Buffer[m]);
-  let largest = 0;
+  const sizes: number[] = [];
   methods.forEach((method, i) => {
     const original = originals[i]! as (size: number, ...rest: unknown[]) => Buffer;
     (Buffer as unknown as Record<string, unknown>)[method] = (size: number, ...rest: unknown[]): Buffer => {
-      largest = Math.max(largest, size);
+      sizes.push(size);
       return original.call(Buffer, size, ...rest);
     };
   });
@@ -58,7 +58,11 @@ function largestAllocation(fn: () => void): number {
       (Buffer as unknown as Record<string, unknown>)[method] = originals[i];
     });
   }
-  return largest;
+  return sizes;
+}
+
+function largestAllocation(fn: () => void): number {
+  return Math.max(0, ...allocationSizes(fn));
 }
 
 function reader(maxFrameBytes = 1024): { reader: FrameReader; frames: Buffer[] } {
@@ -146,6 +150,137 @@ describe("FrameReader refuses bad lengths", () => {
     );
     assert.deepEqual(seen, [0x11], "stops at the frame that failed");
     assert.throws(() => strict.push(rawFrame(0x13)), protocolError(/input after a protocol error/));
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** The 5-byte start of a frame of `type` whose length field claims `body` bytes (type included). */
+function claim(body: number, type: number = T.BATCH): Buffer {
+  return Buffer.concat([u32(body), Buffer.from([type])]);
+}
+
+describe("FrameReader memory follows the bytes that arrived, not the length claimed", () => {
+  it("a frame claiming 16 MiB holds 64 KiB after a few bytes, and under 8x what arrived after more", () => {
+    const frames: Buffer[] = [];
+    const r = new FrameReader(16 * MiB, (f) => frames.push(f));
+    const start = Buffer.concat([claim(16 * MiB), Buffer.alloc(5, 1)]);
+    const first = largestAllocation(() => r.push(start));
+    assert.equal(r.bufferedBytes, 10);
+    assert.ok(first <= 64 * 1024, `allocated ${first} bytes for 10 bytes of a 16 MiB claim`);
+    assert.ok(
+      r.reservedBytes <= 64 * 1024,
+      `reserved ${r.reservedBytes} bytes for 10 bytes of a 16 MiB claim`,
+    );
+
+    r.push(Buffer.alloc(1024, 2));
+    assert.ok(r.reservedBytes <= 64 * 1024, `reserved ${r.reservedBytes} bytes after 1 KiB`);
+
+    // The rest in socket-sized chunks: at every step the reservation stays a bounded multiple of
+    // what has arrived, and the whole frame is still assembled exactly.
+    const body = Buffer.alloc(16 * MiB - 1 - 5 - 1024, 3);
+    const sizes = allocationSizes(() => {
+      for (let at = 0; at < body.length; at += 64 * 1024) {
+        r.push(body.subarray(at, at + 64 * 1024));
+        if (frames.length === 0) {
+          assert.ok(
+            r.reservedBytes < 8 * r.bufferedBytes,
+            `reserved ${r.reservedBytes} for ${r.bufferedBytes} bytes received`,
+          );
+        }
+      }
+    });
+    assert.equal(frames.length, 1);
+    assert.equal(r.reservedBytes, 0);
+    assert.deepEqual(frames[0], Buffer.concat([start, Buffer.alloc(1024, 2), body]));
+    // Each step copies what the reader already holds; geometric steps keep that to a fraction of
+    // the frame (the reader's bound is 2/3 of it).
+    const total = sizes.reduce((a, b) => a + b, 0) + first;
+    assert.ok(total < (1 + 2 / 3) * (16 * MiB + 4), `allocated ${total} bytes in all for a 16 MiB frame`);
+  });
+
+  it("a default-size batch from 64 KiB chunks grows once and ends in its 16 KiB size class", () => {
+    const frame = rawFrame(T.BATCH, Buffer.alloc(256 * 1024 - 52 - 5, 9));
+    // A whole earlier frame of `offset` bytes comes first, so the batch starts anywhere in a socket
+    // read; 65534 splits its length field across two reads.
+    for (const offset of [0, 5, 30_000, 65_534, 65_535]) {
+      const earlier = offset === 0 ? Buffer.alloc(0) : rawFrame(T.HEARTBEAT, Buffer.alloc(offset - 5));
+      const stream = Buffer.concat([earlier, frame]);
+      const seen: Buffer[] = [];
+      const r = new FrameReader(16 * MiB, (f) => seen.push(f));
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stream.length; at += 64 * 1024) chunks.push(stream.subarray(at, at + 64 * 1024));
+      const sizes = allocationSizes(() => {
+        for (const chunk of chunks) r.push(chunk);
+      });
+      const last = seen.at(-1)!;
+      assert.deepEqual(last, frame, `offset ${offset}`);
+      assert.equal(last.buffer.byteLength, 256 * 1024, `offset ${offset}: the frame is in its size class`);
+      assert.ok(
+        sizes.length <= 2,
+        `offset ${offset}: ${sizes.length} assembly buffers (${sizes.join(", ")})`,
+      );
+    }
+  });
+});
+
+describe("FrameReader before the peer is identified", () => {
+  it("refuses a length over the lower limit before allocating, whole or split", () => {
+    const bytes = claim(16 * MiB);
+    for (const split of [false, true]) {
+      const frames: Buffer[] = [];
+      const r = new FrameReader(16 * MiB, (f) => frames.push(f), 4096);
+      const largest = largestAllocation(() => {
+        assert.throws(
+          () => {
+            if (split) for (const b of bytes) r.push(Buffer.from([b]));
+            else r.push(bytes);
+          },
+          protocolError(/frame of 16777216 bytes exceeds the limit before HELLO \(4096\)/),
+        );
+      });
+      assert.ok(largest <= 16, `allocated ${largest} bytes for a refused frame`);
+      assert.equal(r.reservedBytes, 0);
+      assert.equal(r.bufferedBytes, 0);
+      assert.equal(frames.length, 0);
+    }
+  });
+
+  it("accepts a frame of exactly the lower limit, and the full limit once identified", () => {
+    const frames: Buffer[] = [];
+    const r = new FrameReader(16 * MiB, (f) => frames.push(Buffer.from(f)), 4096);
+    r.push(rawFrame(T.HELLO, Buffer.alloc(4095)));
+    r.identified();
+    const big = rawFrame(T.BATCH, Buffer.alloc(MiB, 1));
+    r.push(big.subarray(0, 1000));
+    r.push(big.subarray(1000));
+    assert.deepEqual(
+      frames.map((f) => f.length),
+      [4100, big.length],
+    );
+  });
+
+  it("raises the limit for the rest of the chunk that carried the identifying frame", () => {
+    const big = rawFrame(T.BATCH, Buffer.alloc(100_000, 1));
+    const types: number[] = [];
+    const r = new FrameReader(
+      16 * MiB,
+      (f) => {
+        types.push(f[4]!);
+        if (f[4] === T.HELLO) r.identified();
+      },
+      4096,
+    );
+    r.push(Buffer.concat([helloFrame(), big]));
+    assert.deepEqual(types, [T.HELLO, T.BATCH]);
+  });
+
+  it("never allows more than maxFrameBytes, whatever the lower limit", () => {
+    const r = new FrameReader(1024, () => {}, 4096);
+    assert.throws(
+      () => r.push(claim(1025)),
+      protocolError(/frame of 1025 bytes exceeds maxFrameBytes \(1024\)/),
+    );
   });
 });
 
