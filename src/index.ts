@@ -45,4 +45,4 @@ export type { LogMessage } from "./logger-base.js";
 export { MasterLogger, type MasterLoggerOptions, type MasterStatus, type WorkerHealth } from "./master.js";
 export type { LogRecord } from "./record.js";
 export { queryStatus } from "./transport/status-client.js";
-export { WorkerLogger } from "./worker.js";
+export { WorkerLogger } from "./worker/worker.js";

@@ -4,7 +4,7 @@
 //                   { type: "flush" } stop logging, flush to the socket, report { type: "flushed", sent }
 //   worker -> demo: { type: "progress", sent } four times a second
 import { LoggerConfig } from "../config.js";
-import { WorkerLogger } from "../worker.js";
+import { WorkerLogger } from "../worker/worker.js";
 
 export interface DemoWorkerOptions {
   path: string;

@@ -1,7 +1,13 @@
 import { nsToMs } from "../clock.js";
 import { InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES } from "../levels.js";
-import { RECORD_FLAG_DATA, RECORD_HEADER_BYTES, RECORD_LEVEL_MASK } from "../protocol/constants.js";
+import {
+  RECORD_FLAG_DATA,
+  RECORD_HEADER_BYTES,
+  RECORD_LENGTH_OFFSET,
+  RECORD_LEVEL_MASK,
+  RECORD_LEVEL_OFFSET,
+} from "../protocol/constants.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
@@ -230,7 +236,7 @@ export class LinePattern {
     let written = 0;
     for (let i = 0; i < batch.count; i++) {
       const offset = offsets[i]!;
-      const levelByte = frameBytes[offset + 8]!;
+      const levelByte = frameBytes[offset + RECORD_LEVEL_OFFSET]!;
       const level = levelByte & RECORD_LEVEL_MASK;
       if (level < minLevel) continue;
       if ((levelByte & RECORD_FLAG_DATA) !== 0) {
@@ -241,7 +247,7 @@ export class LinePattern {
       const hi = frameWords.getUint32(offset + 4, true);
       if (!lines.covers(lo, hi)) lines.moveTo(lo, hi);
       const line = lines.entry(level, name);
-      const messageLength = frameWords.getUint32(offset + 9, true);
+      const messageLength = frameWords.getUint32(offset + RECORD_LENGTH_OFFSET, true);
       let at = sink.reserve(line.headLength + messageLength + line.tailLength);
       const out = sink.memory;
       at = copyBytes(line.head, 0, line.headLength, out, at);

@@ -33,11 +33,19 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
+/** BATCH frame: u64 seq right after the frame header. */
+export const BATCH_SEQ_OFFSET = FRAME_HEADER_BYTES;
+/** BATCH frame: u32 record count after the seq. */
+export const BATCH_COUNT_OFFSET = BATCH_SEQ_OFFSET + 8;
 /** BATCH body: u8 type, u64 seq, u32 record count. */
-export const BATCH_HEADER_BYTES = FRAME_HEADER_BYTES + 8 + 4;
+export const BATCH_HEADER_BYTES = BATCH_COUNT_OFFSET + 4;
 
+/** Record, from its start: u64 timestamp ns, then the u8 level|flags byte... */
+export const RECORD_LEVEL_OFFSET = 8;
+/** ...then the u32 message length, then the message. */
+export const RECORD_LENGTH_OFFSET = RECORD_LEVEL_OFFSET + 1;
 /** Record prefix: u64 timestamp ns, u8 level|flags, u32 message length. */
-export const RECORD_HEADER_BYTES = 13;
+export const RECORD_HEADER_BYTES = RECORD_LENGTH_OFFSET + 4;
 
 /** Set in a record's level byte when a u32 length and an attachment follow the message. */
 export const RECORD_FLAG_DATA = 0x80;

@@ -12,7 +12,9 @@ import {
   PROTOCOL_VERSION,
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,
+  RECORD_LENGTH_OFFSET,
   RECORD_LEVEL_MASK,
+  RECORD_LEVEL_OFFSET,
   SHUTDOWN_FIXED_BYTES,
 } from "./constants.js";
 import { RecordBatch, type RecordSource } from "./record-batch.js";
@@ -264,12 +266,12 @@ export function decodeBatch(frame: Buffer, source: RecordSource): { seq: number;
   let maxLevel = 0;
   for (let i = 0; i < count; i++) {
     if (end - pos < RECORD_HEADER_BYTES) throw new ProtocolError(`record ${i} is truncated`);
-    const levelByte = bytes[pos + 8]!;
+    const levelByte = bytes[pos + RECORD_LEVEL_OFFSET]!;
     const level = levelByte & RECORD_LEVEL_MASK;
     if ((levelByte & ~KNOWN_LEVEL_BITS) !== 0 || level > MAX_LEVEL_VALUE) {
       throw new ProtocolError(`record ${i} has invalid level byte 0x${levelByte.toString(16)}`);
     }
-    const messageBytes = words.getUint32(pos + 9, true);
+    const messageBytes = words.getUint32(pos + RECORD_LENGTH_OFFSET, true);
     let next = pos + RECORD_HEADER_BYTES + messageBytes;
     if (next > end) throw new ProtocolError(`record ${i} message length ${messageBytes} runs past the frame`);
     if ((levelByte & RECORD_FLAG_DATA) !== 0) {

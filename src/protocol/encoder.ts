@@ -1,6 +1,8 @@
 import { nowMs, setMsAsNs } from "../clock.js";
 import {
+  BATCH_COUNT_OFFSET,
   BATCH_HEADER_BYTES,
+  BATCH_SEQ_OFFSET,
   type EndKind,
   FRAME_HEADER_BYTES,
   HELLO_FIXED_BYTES,
@@ -11,6 +13,8 @@ import {
   PROTOCOL_VERSION,
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,
+  RECORD_LENGTH_OFFSET,
+  RECORD_LEVEL_OFFSET,
   SHUTDOWN_FIXED_BYTES,
 } from "./constants.js";
 import { writeU64 } from "./u64.js";
@@ -79,8 +83,8 @@ export class BatchBuilder {
     const view = this.#view;
     // One performance.now() and no BigInt per record (see clock.ts).
     setMsAsNs(view, start, nowMs());
-    buf[start + 8] = data === undefined ? level : level | RECORD_FLAG_DATA;
-    view.setUint32(start + 9, messageBytes, true);
+    buf[start + RECORD_LEVEL_OFFSET] = data === undefined ? level : level | RECORD_FLAG_DATA;
+    view.setUint32(start + RECORD_LENGTH_OFFSET, messageBytes, true);
     let end = messageAt + messageBytes;
     if (data !== undefined) {
       view.setUint32(end, data.length, true);
@@ -108,8 +112,8 @@ export class BatchBuilder {
     const buf = this.buffer;
     buf.writeUInt32LE(this.#offset - 4, 0);
     buf[4] = MessageType.BATCH;
-    writeU64(buf, seq, 5);
-    buf.writeUInt32LE(this.#count, 13);
+    writeU64(buf, seq, BATCH_SEQ_OFFSET);
+    buf.writeUInt32LE(this.#count, BATCH_COUNT_OFFSET);
     return buf.subarray(0, this.#offset);
   }
 }

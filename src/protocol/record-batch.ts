@@ -1,7 +1,13 @@
 import { readNsAsMs, readNsBigInt } from "../clock.js";
 import type { LogLevel } from "../levels.js";
 import type { LogRecord } from "../record.js";
-import { RECORD_FLAG_DATA, RECORD_HEADER_BYTES, RECORD_LEVEL_MASK } from "./constants.js";
+import {
+  RECORD_FLAG_DATA,
+  RECORD_HEADER_BYTES,
+  RECORD_LENGTH_OFFSET,
+  RECORD_LEVEL_MASK,
+  RECORD_LEVEL_OFFSET,
+} from "./constants.js";
 import { u32 } from "./u32.js";
 
 /** Who sent a batch. One per connection, shared by all its batches. */
@@ -47,7 +53,7 @@ export class RecordBatch {
   }
 
   level(i: number): LogLevel {
-    return (this.buffer[this.offsets[i]! + 8]! & RECORD_LEVEL_MASK) as LogLevel;
+    return (this.buffer[this.offsets[i]! + RECORD_LEVEL_OFFSET]! & RECORD_LEVEL_MASK) as LogLevel;
   }
 
   timestampMs(i: number): number {
@@ -64,7 +70,7 @@ export class RecordBatch {
 
   messageEnd(i: number): number {
     const offset = this.offsets[i]!;
-    return offset + RECORD_HEADER_BYTES + u32(this.buffer, offset + 9);
+    return offset + RECORD_HEADER_BYTES + u32(this.buffer, offset + RECORD_LENGTH_OFFSET);
   }
 
   message(i: number): string {
@@ -72,13 +78,13 @@ export class RecordBatch {
   }
 
   hasData(i: number): boolean {
-    return (this.buffer[this.offsets[i]! + 8]! & RECORD_FLAG_DATA) !== 0;
+    return (this.buffer[this.offsets[i]! + RECORD_LEVEL_OFFSET]! & RECORD_FLAG_DATA) !== 0;
   }
 
   /** The attachment as a view into the frame, or undefined when the record has none. */
   data(i: number): Uint8Array | undefined {
     const offset = this.offsets[i]!;
-    if ((this.buffer[offset + 8]! & RECORD_FLAG_DATA) === 0) return undefined;
+    if ((this.buffer[offset + RECORD_LEVEL_OFFSET]! & RECORD_FLAG_DATA) === 0) return undefined;
     const at = this.messageEnd(i);
     const length = u32(this.buffer, at);
     return this.buffer.subarray(at + 4, at + 4 + length);

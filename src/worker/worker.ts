@@ -1,15 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { writeSync } from "node:fs";
 import type { Socket } from "node:net";
-import { constants as osConstants } from "node:os";
-import { isMainThread } from "node:worker_threads";
-import { writeNowNs } from "./clock.js";
-import { LoggerConfig } from "./config.js";
-import { InvalidConfigError } from "./errors.js";
-import { LogLevel } from "./levels.js";
-import { LoggerBase, type LogMessage } from "./logger-base.js";
-import { BATCH_HEADER_BYTES, EndKind, MessageType } from "./protocol/constants.js";
-import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "./protocol/decoder.js";
+import { writeNowNs } from "../clock.js";
+import { LoggerConfig } from "../config.js";
+import { InvalidConfigError } from "../errors.js";
+import { LogLevel } from "../levels.js";
+import { LoggerBase, type LogMessage } from "../logger-base.js";
+import { BATCH_HEADER_BYTES, EndKind, MessageType } from "../protocol/constants.js";
+import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import {
   BatchBuilder,
   encodeDrops,
@@ -18,34 +15,15 @@ import {
   encodeShutdown,
   recordBytes,
   type WorkerEnd,
-} from "./protocol/encoder.js";
-import { readU64 } from "./protocol/u64.js";
-import { Spool } from "./spool.js";
-import { Backoff, connectUnix } from "./transport/client.js";
+} from "../protocol/encoder.js";
+import { Backoff, connectUnix } from "../transport/client.js";
+import { Backlog } from "./backlog.js";
+import { type ExitParticipant, unwatchExit, watchExit } from "./exit-hooks.js";
+import { truncateRecord } from "./fit-record.js";
+import { idleSocketFd, SYNC_WRITE_DEADLINE_MS, writeFully } from "./sync-write.js";
 
 /** Replies from the master are tiny (WELCOME, ACK, GOODBYE, ERROR text); anything bigger is wrong. */
 const MAX_REPLY_FRAME_BYTES = 64 * 1024;
-/** Suffix added to a message cut to fit `maxFrameBytes`, so the cut is visible in the log. */
-const TRUNCATION_MARK = " …[truncated by logmux: message exceeded maxFrameBytes]";
-
-interface SealedBatch {
-  seq: number;
-  frame: Buffer;
-  count: number;
-  /** The builder whose memory `frame` is, reused once the master acknowledges the batch. */
-  builder?: BatchBuilder;
-}
-
-/**
- * Acknowledged batch buffers kept for reuse instead of allocating one per batch (allocation,
- * first-touch page faults, GC): in a same-process A/B at full speed this took a few percent off
- * the worker's CPU per record. A logger at a moderate rate cycles through two or three; under a
- * burst, more batches are in flight than this, and the extra ones are left to the GC.
- */
-const MAX_SPARE_BUILDERS = 4;
-
-/** Capacity of a worker's first batch (see #newBuilder). */
-const FIRST_BATCH_BYTES = 4096;
 
 interface Waiter {
   seq: number;
@@ -58,72 +36,7 @@ const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 
-/** Workers alive in this process; one 'exit' listener serves them all. */
-const liveWorkers = new Set<WorkerLogger>();
-let exitHookInstalled = false;
-
-/** Signals after which the process would otherwise die with records still in memory. */
-const FLUSH_SIGNALS: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
-
-/** The last uncaught exception seen, so the 'exit' hook can tell a crash from a plain exit. */
-let uncaught: unknown;
-
 const SHUTDOWN_CALLED: WorkerEnd = { kind: EndKind.SHUTDOWN, detail: 0, text: "" };
-
-function describeUncaught(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  try {
-    return `thrown value: ${String(error)}`;
-  } catch {
-    return "thrown value that cannot be printed";
-  }
-}
-
-function endAllSync(end: WorkerEnd): void {
-  for (const worker of liveWorkers) worker.endSync(end);
-}
-
-function onExit(code: number): void {
-  // An app may catch an uncaught exception ('uncaughtException' handler) and exit cleanly later:
-  // only a non-zero exit after one is a crash.
-  endAllSync(
-    code !== 0 && uncaught !== undefined
-      ? { kind: EndKind.UNCAUGHT, detail: code, text: describeUncaught(uncaught) }
-      : { kind: EndKind.EXIT, detail: code, text: "" },
-  );
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) === 1) {
-    // Ours is the only handler: the application expects the default, which is to die by the
-    // signal. Re-raising it after removing ourselves gives exactly that (exit status included).
-    endAllSync({ kind: EndKind.SIGNAL, detail: osConstants.signals[signal] ?? 0, text: signal });
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-    return;
-  }
-  // The application handles the signal and may go on logging (a graceful shutdown): hand over
-  // what we hold without ending the logger; its own shutdown() or the 'exit' hook ends it.
-  for (const worker of liveWorkers) worker.flushSync();
-}
-
-function installExitHooks(signals: boolean): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    // 'exit' also runs after process.exit() and after an uncaught exception has been printed.
-    process.on("exit", onExit);
-    // A monitor observes without changing what an uncaught exception does to the process.
-    process.on("uncaughtExceptionMonitor", (error) => {
-      uncaught = error;
-    });
-  }
-  // Signals reach only the main thread; a worker_threads logger relies on the 'exit' hook.
-  if (signals && isMainThread) {
-    for (const signal of FLUSH_SIGNALS) {
-      if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
-    }
-  }
-}
 
 /**
  * The producing end, one per process (or thread). A log call appends a binary record to a
@@ -141,23 +54,13 @@ function installExitHooks(signals: boolean): void {
  * await log.shutdown();
  * ```
  */
-export class WorkerLogger extends LoggerBase {
+export class WorkerLogger extends LoggerBase implements ExitParticipant {
   readonly name: string;
   readonly config: LoggerConfig;
   readonly #hello: Buffer;
-  readonly #instanceId: Buffer;
-  /** Overflow on disk, newer than everything in #pending; created on first use. */
-  #spool: Spool | undefined;
-  #spoolFailureReported = false;
-  readonly #batchBytes: number;
+  readonly #backlog: Backlog;
+  /** The open batch: where the log call appends. */
   #builder: BatchBuilder | undefined;
-  readonly #spareBuilders: BatchBuilder[] = [];
-  #seq = 0;
-  /** Sealed batches not yet acknowledged, oldest first; those before #sendIndex are on the wire. */
-  #pending: SealedBatch[] = [];
-  #sendIndex = 0;
-  #backlogBytes = 0;
-  #ackedSeq = 0;
   #writtenSeq = 0;
   #waiters: Waiter[] = [];
   #socket: Socket | undefined;
@@ -171,7 +74,6 @@ export class WorkerLogger extends LoggerBase {
   #heartbeatTimer: NodeJS.Timeout;
   #sendScheduled = false;
   #sealBeforeSend = false;
-  #dropped = 0;
   #reportedDropped = 0;
   #state = RUNNING;
   #shutdown: Promise<void> | undefined;
@@ -191,21 +93,20 @@ export class WorkerLogger extends LoggerBase {
     this.config = config;
     this.name = name;
     this.minLevel = config.baseLevel;
-    this.#batchBytes = config.maxBatchBytes;
     this.#backoff = new Backoff(config.reconnectMinMs, config.reconnectMaxMs);
     // Timers are unref'd: a logger must never be the reason a process stays alive. The exit hook
     // writes out whatever is left when the process ends on its own.
     this.#flushTimer = setInterval(() => this.#tick(), config.flushIntervalMs).unref();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), config.heartbeatIntervalMs).unref();
-    this.#instanceId = randomBytes(8);
+    const instanceId = randomBytes(8);
+    this.#backlog = new Backlog(config, { instanceId, pid: process.pid, name });
     this.#hello = encodeHello({
       pid: process.pid,
-      instanceId: this.#instanceId,
+      instanceId,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       name,
     });
-    liveWorkers.add(this);
-    installExitHooks(config.handleSignals);
+    watchExit(this, config.handleSignals);
     this.#connect();
   }
 
@@ -215,12 +116,12 @@ export class WorkerLogger extends LoggerBase {
 
   /** Records this worker discarded under backpressure ("drop" policy); also reported to the master. */
   get droppedRecords(): number {
-    return this.#dropped;
+    return this.#backlog.dropped;
   }
 
   /** Bytes held for the master: the open batch plus sealed, unacknowledged ones. */
   get backlogBytes(): number {
-    return this.#backlogBytes + (this.#builder?.byteLength ?? 0);
+    return this.#backlog.bytes + (this.#builder?.byteLength ?? 0);
   }
 
   // ---- the hot path ---------------------------------------------------------------------------
@@ -237,13 +138,7 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #newBuilder(): BatchBuilder {
-    // The first batch is small: a process that logs a few lines never allocates a whole batch,
-    // and it fills after a few dozen records, so V8 has seen the batch-full path before it
-    // optimises the log call (a path first taken in optimised code discards that code).
-    const builder =
-      this.#seq === 0 && this.#builder === undefined
-        ? new BatchBuilder(Math.min(FIRST_BATCH_BYTES, this.#batchBytes))
-        : (this.#spareBuilders.pop() ?? new BatchBuilder(this.#batchBytes));
+    const builder = this.#backlog.newBuilder();
     this.#builder = builder;
     return builder;
   }
@@ -253,76 +148,19 @@ export class WorkerLogger extends LoggerBase {
     this.#seal();
     this.#scheduleSend();
     if (this.#newBuilder().append(level, message, data)) return;
+    // Larger than a whole batch: it goes alone, in a buffer of its own, ahead of the open one.
     const maxRecord = this.config.maxFrameBytes + 4 - BATCH_HEADER_BYTES;
     if (recordBytes(message, data) > maxRecord) [message, data] = truncateRecord(message, data, maxRecord);
     const oversized = new BatchBuilder(BATCH_HEADER_BYTES + recordBytes(message, data));
     oversized.append(level, message, data);
-    this.#builder = oversized;
-    this.#seal();
+    this.#backlog.seal(oversized);
   }
 
   #seal(): void {
     const builder = this.#builder;
     if (builder === undefined || builder.count === 0) return;
     this.#builder = undefined;
-    const frameBytes = builder.byteLength;
-    const spooling = this.#spool !== undefined && this.#spool.frames > 0;
-    if (!spooling && this.#backlogBytes + frameBytes <= this.config.maxBacklogBytes) {
-      const seq = ++this.#seq;
-      // Only standard-size builders are worth keeping; an oversized one is used once.
-      const reusable = builder.buffer.length === this.#batchBytes ? builder : undefined;
-      this.#pending.push({ seq, frame: builder.seal(seq), count: builder.count, builder: reusable });
-      this.#backlogBytes += frameBytes;
-      return;
-    }
-    // Memory is full (or older batches already wait on disk, and order must hold).
-    if (this.config.onBackpressure === "drop" || !this.#spoolFrame(builder.seal(this.#seq + 1))) {
-      this.#dropped += builder.count;
-      return;
-    }
-    this.#seq++;
-  }
-
-  /** Appends a frame to the spool; false when the spool is full or the disk refused it. */
-  #spoolFrame(frame: Buffer): boolean {
-    try {
-      this.#spool ??= new Spool(this.config.socketPath, {
-        instanceId: this.#instanceId,
-        pid: process.pid,
-        name: this.name,
-      });
-      if (this.#spool.bytes + frame.length > this.config.maxSpoolBytes) return false;
-      this.#spool.append(frame);
-      return true;
-    } catch (error) {
-      this.#reportSpoolFailure(error);
-      return false;
-    }
-  }
-
-  #reportSpoolFailure(error: unknown): void {
-    if (this.#spoolFailureReported) return;
-    this.#spoolFailureReported = true;
-    process.stderr.write(
-      `logmux: worker ${this.name}: cannot write the spool: ${(error as Error).message}\n`,
-    );
-  }
-
-  /** Moves spooled batches back into memory as acknowledgements make room, oldest first. */
-  #refill(): void {
-    const spool = this.#spool;
-    if (spool === undefined) return;
-    const limit = this.config.maxBacklogBytes;
-    while (spool.frames > 0 && this.#backlogBytes < limit / 2) {
-      for (const frame of spool.take(limit / 4)) {
-        this.#pending.push({ seq: readU64(frame, 5), frame, count: frame.readUInt32LE(13) });
-        this.#backlogBytes += frame.length;
-      }
-    }
-    if (spool.frames === 0) {
-      spool.remove();
-      this.#spool = undefined;
-    }
+    this.#backlog.seal(builder);
   }
 
   /**
@@ -432,23 +270,24 @@ export class WorkerLogger extends LoggerBase {
     this.#welcomed = false;
     this.#writable = false;
     // Whatever the master did not acknowledge goes again on the next connection.
-    this.#sendIndex = 0;
-    this.#writtenSeq = this.#ackedSeq;
+    this.#backlog.sendIndex = 0;
+    this.#writtenSeq = this.#backlog.ackedSeq;
     if (this.#state === CLOSED) return;
     this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoff.next());
     this.#reconnectTimer.unref();
   }
 
   #pump(): void {
-    if (this.#spool !== undefined) this.#refill();
+    const backlog = this.#backlog;
+    backlog.refill();
     const socket = this.#socket;
     if (socket === undefined || !this.#welcomed || !this.#writable || this.#goodbye) return;
-    const pending = this.#pending;
-    if (this.#sendIndex >= pending.length) return;
+    const pending = backlog.pending;
+    if (backlog.sendIndex >= pending.length) return;
     const connection = this.#connection;
     socket.cork();
-    while (this.#sendIndex < pending.length) {
-      const batch = pending[this.#sendIndex++]!;
+    while (backlog.sendIndex < pending.length) {
+      const batch = pending[backlog.sendIndex++]!;
       const seq = batch.seq;
       const flowing = socket.write(batch.frame, (error) => {
         if (!error && connection === this.#connection) this.#onWritten(seq);
@@ -467,26 +306,10 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #acknowledge(seq: number): void {
-    if (seq <= this.#ackedSeq) return;
-    this.#ackedSeq = seq;
+    if (seq <= this.#backlog.ackedSeq) return;
     if (seq > this.#writtenSeq) this.#writtenSeq = seq;
-    const pending = this.#pending;
-    let drop = 0;
-    while (drop < pending.length && pending[drop]!.seq <= seq) {
-      const batch = pending[drop]!;
-      this.#backlogBytes -= batch.frame.length;
-      // Acknowledged means the master has read every byte, so no write still needs this memory.
-      if (batch.builder !== undefined && this.#spareBuilders.length < MAX_SPARE_BUILDERS) {
-        batch.builder.reset();
-        this.#spareBuilders.push(batch.builder);
-      }
-      drop++;
-    }
-    if (drop > 0) {
-      pending.splice(0, drop);
-      this.#sendIndex = Math.max(0, this.#sendIndex - drop);
-      if (this.#spool !== undefined) this.#pump();
-    }
+    // Room in memory again: batches waiting on disk can come back and go out.
+    if (this.#backlog.acknowledge(seq)) this.#pump();
     this.#wake();
   }
 
@@ -494,7 +317,7 @@ export class WorkerLogger extends LoggerBase {
     if (this.#waiters.length === 0) return;
     const still: Waiter[] = [];
     for (const waiter of this.#waiters) {
-      const reached = waiter.acked ? this.#ackedSeq : this.#writtenSeq;
+      const reached = waiter.acked ? this.#backlog.ackedSeq : this.#writtenSeq;
       if (reached >= waiter.seq) waiter.resolve();
       else still.push(waiter);
     }
@@ -502,7 +325,7 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #until(seq: number, acked: boolean): Promise<void> {
-    const reached = acked ? this.#ackedSeq : this.#writtenSeq;
+    const reached = acked ? this.#backlog.ackedSeq : this.#writtenSeq;
     if (seq <= reached) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ seq, acked, resolve }));
   }
@@ -514,9 +337,10 @@ export class WorkerLogger extends LoggerBase {
   }
 
   #reportDrops(): void {
-    if (this.#dropped === this.#reportedDropped || !this.#welcomed || this.#socket === undefined) return;
-    this.#reportedDropped = this.#dropped;
-    this.#socket.write(encodeDrops(this.#dropped));
+    const dropped = this.#backlog.dropped;
+    if (dropped === this.#reportedDropped || !this.#welcomed || this.#socket === undefined) return;
+    this.#reportedDropped = dropped;
+    this.#socket.write(encodeDrops(dropped));
   }
 
   // ---- flush and shutdown -------------------------------------------------------------------
@@ -534,7 +358,7 @@ export class WorkerLogger extends LoggerBase {
     this.#seal();
     this.#pump();
     this.#reportDrops();
-    return withTimeout(this.#until(this.#seq, false), this.config.shutdownTimeoutMs);
+    return withTimeout(this.#until(this.#backlog.seq, false), this.config.shutdownTimeoutMs);
   }
 
   /**
@@ -552,13 +376,13 @@ export class WorkerLogger extends LoggerBase {
     this.#seal();
     this.#pump();
     this.#reportDrops();
-    const last = this.#seq;
+    const last = this.#backlog.seq;
     await withTimeout(this.#until(last, true), this.config.shutdownTimeoutMs);
     this.#state = CLOSED;
     clearInterval(this.#flushTimer);
     clearInterval(this.#heartbeatTimer);
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    liveWorkers.delete(this);
+    unwatchExit(this);
     const socket = this.#socket;
     if (socket !== undefined) {
       const closed = new Promise<void>((done) => socket.once("close", () => done()));
@@ -567,9 +391,8 @@ export class WorkerLogger extends LoggerBase {
       await withTimeout(closed, this.config.shutdownTimeoutMs);
       socket.destroy();
     }
-    const unacknowledgedBatches = this.#pending.length + (this.#spool?.frames ?? 0);
-    if (unacknowledgedBatches > 0) {
-      const path = this.#spoolUnacknowledged();
+    if (this.#backlog.unacknowledgedBatches > 0) {
+      const path = this.#backlog.spoolUnacknowledged();
       process.stderr.write(
         `logmux: worker ${this.name}: no master acknowledged every record within ${this.config.shutdownTimeoutMs} ms; ${
           path === undefined
@@ -592,7 +415,7 @@ export class WorkerLogger extends LoggerBase {
     if (this.#state === CLOSED) return;
     this.#seal();
     if (this.#writeUnsentSync(Date.now() + SYNC_WRITE_DEADLINE_MS)) return;
-    const spooled = this.#spoolUnacknowledged();
+    const spooled = this.#backlog.spoolUnacknowledged();
     if (spooled !== undefined) this.#state = CLOSED;
   }
 
@@ -612,9 +435,9 @@ export class WorkerLogger extends LoggerBase {
     const deadline = Date.now() + SYNC_WRITE_DEADLINE_MS;
     if (this.#writeUnsentSync(deadline)) {
       // Only after every batch went out whole: a SHUTDOWN after a torn frame would be garbage.
-      this.#writeSync(encodeShutdown(this.#seq, end), deadline, false);
+      this.#writeSync(encodeShutdown(this.#backlog.seq, end), deadline, false);
     }
-    this.#spoolUnacknowledged();
+    this.#backlog.spoolUnacknowledged();
     this.#state = CLOSED;
   }
 
@@ -627,13 +450,7 @@ export class WorkerLogger extends LoggerBase {
     const socket = this.#socket;
     if (socket === undefined || this.#goodbye || this.#syncBroken) return undefined;
     if (needWelcome ? !this.#welcomed : !this.#helloSent) return undefined;
-    const handle = (socket as unknown as { _handle?: { fd?: number; writeQueueSize?: number } })._handle;
-    const fd = handle?.fd;
-    if (fd === undefined || fd < 0) return undefined;
-    // A write still queued in Node or libuv may be half on the wire; bytes of ours after it would
-    // corrupt the stream.
-    if (socket.writableLength > 0 || (handle?.writeQueueSize ?? 0) > 0) return undefined;
-    return fd;
+    return idleSocketFd(socket);
   }
 
   /** Writes one frame whole, or marks the stream unusable (a torn frame may be on it). */
@@ -647,86 +464,15 @@ export class WorkerLogger extends LoggerBase {
 
   /** True when every unsent batch was written whole to the socket. */
   #writeUnsentSync(deadline: number): boolean {
-    if (this.#spool !== undefined && this.#spool.frames > 0) return false;
-    if (this.#syncFd(true) === undefined) return false;
-    for (let i = this.#sendIndex; i < this.#pending.length; i++) {
-      if (!this.#writeSync(this.#pending[i]!.frame, deadline)) return false;
-      this.#sendIndex = i + 1;
+    const backlog = this.#backlog;
+    if (backlog.spooled || this.#syncFd(true) === undefined) return false;
+    const pending = backlog.pending;
+    for (let i = backlog.sendIndex; i < pending.length; i++) {
+      if (!this.#writeSync(pending[i]!.frame, deadline)) return false;
+      backlog.sendIndex = i + 1;
     }
     return true;
   }
-
-  /**
-   * Puts every unacknowledged batch (memory first, then what was already on disk) into a spool
-   * handed over to the next master. Returns its path, or undefined when there was nothing to keep
-   * or the disk refused.
-   */
-  #spoolUnacknowledged(): string | undefined {
-    const older = this.#pending;
-    const newer = this.#spool?.take(Number.POSITIVE_INFINITY) ?? [];
-    if (older.length === 0 && newer.length === 0) {
-      this.#spool?.remove();
-      this.#spool = undefined;
-      return undefined;
-    }
-    try {
-      this.#spool?.remove();
-      const spool = new Spool(this.config.socketPath, {
-        instanceId: this.#instanceId,
-        pid: process.pid,
-        name: this.name,
-      });
-      this.#spool = spool;
-      for (const frame of [...older.map((batch) => batch.frame), ...newer]) {
-        if (spool.bytes + frame.length > this.config.maxSpoolBytes) this.#dropped += frame.readUInt32LE(13);
-        else spool.append(frame);
-      }
-      this.#pending = [];
-      this.#backlogBytes = 0;
-      this.#sendIndex = 0;
-      this.#spool = undefined;
-      return spool.handOver();
-    } catch (error) {
-      this.#reportSpoolFailure(error);
-      return undefined;
-    }
-  }
-}
-
-/**
- * Bounded busy-retry for all of a process's last writes together: the socket is non-blocking,
- * and at exit there is no event loop to wait on. A master that reads nothing for this long is
- * treated like a gone one (the spool has everything), so a stopped master cannot hang an exit.
- */
-const SYNC_WRITE_DEADLINE_MS = 2000;
-
-/** True only when every byte of `frame` was written; EPIPE, ECONNRESET or the deadline: false. */
-function writeFully(fd: number, frame: Buffer, deadline: number): boolean {
-  let offset = 0;
-  while (offset < frame.length) {
-    try {
-      offset += writeSync(fd, frame, offset, frame.length - offset);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return false;
-    }
-  }
-  return true;
-}
-
-function truncateRecord(
-  message: LogMessage,
-  data: Uint8Array | undefined,
-  maxRecordBytes: number,
-): [LogMessage, Uint8Array | undefined] {
-  const mark = Buffer.from(TRUNCATION_MARK, "utf8");
-  const room = maxRecordBytes - 13 - mark.length;
-  const bytes = typeof message === "string" ? Buffer.from(message, "utf8") : Buffer.from(message);
-  if (data !== undefined && bytes.length + 4 + data.length > room)
-    data = data.subarray(0, Math.max(0, room - bytes.length - 4));
-  const messageRoom = room - (data === undefined ? 0 : 4 + data.length);
-  let end = Math.min(bytes.length, Math.max(0, messageRoom));
-  while (end > 0 && end < bytes.length && (bytes[end]! & 0xc0) === 0x80) end--;
-  return [Buffer.concat([bytes.subarray(0, end), mark]), data];
 }
 
 function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
