@@ -99,6 +99,11 @@ export class FileLogHandler extends BaseLogHandler {
     this.#fd = this.#open();
   }
 
+  /** `FileLogHandler(/var/log/app.log)`: which file, when a master has several. */
+  override get label(): string {
+    return `${this.name}(${this.path})`;
+  }
+
   protected override acceptsSpecialFormat(format: string): boolean {
     return format === "json";
   }
