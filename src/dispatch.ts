@@ -20,7 +20,7 @@ interface QueuedBatch {
 export interface HandlerQueueOptions {
   /** Records below this level are not pushed (max of the config's baseLevel and the handler's). */
   minLevel: number;
-  /** Queue bound in wire bytes. */
+  /** Queue bound in wire bytes, the slice in the handler's hands included. */
   maxQueueBytes: number;
   /** A push pending longer than this marks the handler stalled (see Dispatcher). */
   stallTimeoutMs: number;
@@ -29,6 +29,7 @@ export interface HandlerQueueOptions {
 export interface HandlerStats {
   name: string;
   queuedBatches: number;
+  /** Wire bytes held for the handler: queued, plus the slice it is writing. */
   queuedBytes: number;
   /** Records handed to the handler and settled (written, or failed and reported). */
   delivered: number;
@@ -59,6 +60,11 @@ export class HandlerQueue {
   #idleWaiters: (() => void)[] = [];
   /** Records handed to a push that has not settled yet. */
   #inFlight = 0;
+  /**
+   * Wire bytes of that push. They stay in {@link #bytes} until it settles: a handler that cannot
+   * write (a full disk) still holds them, and the bound is on everything held.
+   */
+  #inFlightBytes = 0;
   /** Every ticket at or below this one is settled for this handler. */
   settledTicket = 0;
   delivered = 0;
@@ -156,7 +162,7 @@ export class HandlerQueue {
       }
     }
     this.#compact();
-    this.#bytes -= bytes;
+    this.#inFlightBytes = bytes;
     if (batches.length === 0) {
       this.#settle(lastTicket, 0);
       return;
@@ -202,6 +208,8 @@ export class HandlerQueue {
     if (ticket > this.settledTicket) this.settledTicket = ticket;
     this.delivered += records;
     this.#inFlight = 0;
+    this.#bytes -= this.#inFlightBytes;
+    this.#inFlightBytes = 0;
     this.#setStalled(false);
     if (this.#head < this.#items.length) {
       this.#schedule();

@@ -27,7 +27,7 @@ import {
 } from "./protocol/encoder.js";
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
 import { type RecoveryHost, SpoolRecovery } from "./recovery.js";
-import { describeError } from "./redact.js";
+import { describeError, redact } from "./redact.js";
 import { journalPath } from "./state-dir.js";
 import { listenUnix, removeSocketFile } from "./transport/server.js";
 
@@ -63,9 +63,10 @@ export interface MasterStatus {
 /** Options for {@link MasterLogger} beyond the shared {@link LoggerConfig}. */
 export interface MasterLoggerOptions {
   /**
-   * Bytes of undelivered records the master holds per handler. When a healthy handler's queue
-   * passes it, the master stops reading worker sockets until it drains (workers keep the records);
-   * when a stalled handler's queue passes it, its oldest records are dropped and counted.
+   * Bytes of undelivered records the master holds per handler (in wire bytes, counting the slice
+   * the handler is writing until it finishes). When a healthy handler's queue passes it, the master
+   * stops reading worker sockets until it drains (workers keep the records); when a stalled
+   * handler's queue passes it, its oldest records are dropped and counted.
    * @default 67108864 (64 MiB)
    * @example { maxQueueBytes: 16 * 1024 * 1024 }
    */
@@ -270,7 +271,7 @@ export class MasterLogger extends LoggerBase {
   #contextFor(handler: BaseLogHandler, queue: () => HandlerQueue): HandlerContext {
     return {
       strFormat: this.config.strFormat,
-      warn: (message) => this.warning(`${handler.name}: ${message}`),
+      warn: (message) => this.warning(`${labelOf(handler)}: ${message}`),
       reportError: (error) => this.#reportHandlerError(queue(), error),
     };
   }
@@ -729,7 +730,7 @@ export class MasterLogger extends LoggerBase {
   #onStallChange(queue: HandlerQueue, stalled: boolean): void {
     if (stalled) {
       process.stderr.write(
-        `logmux: handler ${queue.handler.name} has not finished a write for ${this.#stallTimeoutMs} ms; the others carry on without it\n`,
+        `logmux: handler ${labelOf(queue.handler)} has not finished a write for ${this.#stallTimeoutMs} ms; the others carry on without it\n`,
       );
       this.#scheduleDropReport();
     }
@@ -752,7 +753,7 @@ export class MasterLogger extends LoggerBase {
       if (delta <= 0) return;
       this.#reportedDrops[index] = queue.dropped;
       this.warning(
-        `Handler ${queue.handler.name} is stalled: dropped ${delta} records from its full queue (${queue.dropped} in total)`,
+        `Handler ${labelOf(queue.handler)} is stalled: dropped ${delta} records from its full queue (${queue.dropped} in total)`,
       );
     });
   }
@@ -763,7 +764,7 @@ export class MasterLogger extends LoggerBase {
     if (window === undefined || now - window.windowStart > ERROR_REPORT_INTERVAL_MS) {
       if (window !== undefined && window.suppressed > 0) {
         process.stderr.write(
-          `logmux: handler ${queue.handler.name}: ${window.suppressed} more errors not shown in the last interval\n`,
+          `logmux: handler ${labelOf(queue.handler)}: ${window.suppressed} more errors not shown in the last interval\n`,
         );
       }
       window = { windowStart: now, printed: 0, suppressed: 0 };
@@ -775,7 +776,9 @@ export class MasterLogger extends LoggerBase {
     }
     window.printed++;
     const secrets = queue.handler.secrets();
-    process.stderr.write(`logmux: handler ${queue.handler.name} failed: ${describeError(error, secrets)}\n`);
+    process.stderr.write(
+      `logmux: handler ${labelOf(queue.handler)} failed: ${describeError(error, secrets)}\n`,
+    );
   }
 
   // ---- status -------------------------------------------------------------------------------
@@ -849,7 +852,7 @@ export class MasterLogger extends LoggerBase {
     if (this.#dropTimer !== undefined) clearTimeout(this.#dropTimer);
     this.#reportDrops();
     const undelivered = this.#queues
-      .map((queue) => ({ name: queue.handler.name, pending: queue.pendingRecords() }))
+      .map((queue) => ({ name: labelOf(queue.handler), pending: queue.pendingRecords() }))
       .filter((entry) => entry.pending > 0);
     for (const entry of undelivered) {
       process.stderr.write(
@@ -875,6 +878,11 @@ export class MasterLogger extends LoggerBase {
     this.#journal?.close();
     this.#closed = true;
   }
+}
+
+/** A handler as reports name it (e.g. with its file path), with its secrets removed. */
+function labelOf(handler: BaseLogHandler): string {
+  return redact(handler.label, handler.secrets());
 }
 
 function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | undefined> {

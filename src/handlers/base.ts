@@ -79,9 +79,18 @@ export abstract class BaseLogHandler {
     }
   }
 
-  /** A short name for reports: the class name unless a subclass says otherwise. */
+  /** A short name for tables (`logmux status`): the class name unless a subclass says otherwise. */
   get name(): string {
     return this.constructor.name;
+  }
+
+  /**
+   * How stderr reports and the master's warnings name this handler: {@link name}, plus whatever
+   * tells two instances apart when a subclass has it (a file handler adds its path). Passed through
+   * {@link secrets} redaction like the rest of a report.
+   */
+  get label(): string {
+    return this.name;
   }
 
   /** Receives records at or above {@link level}, in order per worker. May return a promise. */
@@ -122,7 +131,10 @@ export abstract class BaseLogHandler {
    */
   protected reportError(error: unknown): void {
     if (this.#context !== undefined) this.#context.reportError(error);
-    else process.stderr.write(`logmux: ${this.name}: ${describeError(error, this.secrets())}\n`);
+    else {
+      const secrets = this.secrets();
+      process.stderr.write(`logmux: ${redact(this.label, secrets)}: ${describeError(error, secrets)}\n`);
+    }
   }
 
   /**
@@ -132,7 +144,7 @@ export abstract class BaseLogHandler {
   protected warn(message: string): void {
     const clean = redact(message, this.secrets());
     if (this.#context !== undefined) this.#context.warn(clean);
-    else process.stderr.write(`logmux: ${this.name}: ${clean}\n`);
+    else process.stderr.write(`logmux: ${redact(this.label, this.secrets())}: ${clean}\n`);
   }
 
   /** Strings that must never appear in anything the master reports (tokens, webhook URLs). */

@@ -43,18 +43,33 @@ export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
 /** A sink grows to this before it is written, so a burst becomes a few large writes. */
 const INITIAL_SINK_BYTES = 256 * 1024;
 const MAX_RETAINED_SINK_BYTES = 8 * 1024 * 1024;
+/**
+ * A write the file refused is tried again after this long, doubling per failure up to
+ * {@link RETRY_MAX_MS}: short at first because many refusals are brief (a big temporary file
+ * deleted a moment later), and never a hot loop however long the disk stays full.
+ */
+const RETRY_FIRST_MS = 10;
+/** A disk that has room again is written to within about this long. */
+const RETRY_MAX_MS = 1000;
 
-function writeAll(fd: number, buf: Buffer): Promise<void> {
+/** What a refused write still owes the file: `bytes` from `from` on (the part before is on it). */
+interface Unwritten {
+  bytes: Buffer;
+  from: number;
+}
+
+function writeAsync(fd: number, buf: Buffer, offset: number): Promise<number> {
   return new Promise((done, fail) => {
-    const step = (offset: number): void => {
-      write(fd, buf, offset, buf.length - offset, null, (error, written) => {
-        if (error) fail(error);
-        else if (offset + written < buf.length) step(offset + written);
-        else done();
-      });
-    };
-    step(0);
+    write(fd, buf, offset, buf.length - offset, null, (error, written) =>
+      error ? fail(error) : done(written),
+    );
   });
+}
+
+function countLines(bytes: Uint8Array): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  return lines;
 }
 
 /**
@@ -62,6 +77,19 @@ function writeAll(fd: number, buf: Buffer): Promise<void> {
  * into one buffer and issues one write (synchronous by default, see `sync`); `close()` waits for
  * any write in flight. `reopen()` closes and
  * reopens the path, which is what logrotate's `postrotate` (or SIGHUP to `logmux master`) needs.
+ *
+ * **A file that cannot be written** (a full disk, a quota): the handler keeps the slice it was
+ * writing and tries again, 10 ms after the failure and then doubling up to once a second, until
+ * the file takes it. A write that stopped part-way resumes at the first byte the file did not take,
+ * so after the disk recovers every line is in the file once and whole. Meanwhile the push stays
+ * pending, so the master's queue for this handler holds the records behind it, within
+ * `maxQueueBytes` (workers are paused, then, once the handler counts as stalled after
+ * `handlerStallMs`, the oldest records are dropped and reported with exact counts). Failures are
+ * reported on stderr as `FileLogHandler(<path>)`, on the 1st, 2nd, 4th, 8th... attempt, and a
+ * WARNING says when writes work again. Every write error is retried this way: ENOSPC and EDQUOT
+ * clear when space returns, others (EFBIG, EROFS) when the file is rotated and {@link reopen}ed or
+ * the filesystem remounted. `close()` makes one last attempt, then gives up and says how many
+ * bytes and lines it could not write.
  *
  * @example
  * ```ts
@@ -75,7 +103,13 @@ export class FileLogHandler extends BaseLogHandler {
   readonly #json: JsonLines | undefined;
   #fd: number | undefined;
   #sink = new ByteSink(INITIAL_SINK_BYTES);
+  /** Bytes at the start of the sink already on the file: a write that stopped part-way resumes here. */
+  #written = 0;
   #writing: Promise<void> = Promise.resolve();
+  /** Pending while a refused write is being retried; settles once the file has all of it. */
+  #retrying: Promise<void> | undefined;
+  /** Ends the current wait between retries at once (close() makes its last attempt without it). */
+  #wake: (() => void) | undefined;
   #closed = false;
 
   constructor(path: string, options: FileLogHandlerOptions = {}) {
@@ -97,6 +131,11 @@ export class FileLogHandler extends BaseLogHandler {
       );
     }
     this.#fd = this.#open();
+  }
+
+  /** `FileLogHandler(/var/log/app.log)`: which file, when a master has several. */
+  override get label(): string {
+    return `${this.name}(${this.path})`;
   }
 
   protected override acceptsSpecialFormat(format: string): boolean {
@@ -128,29 +167,144 @@ export class FileLogHandler extends BaseLogHandler {
 
   #flushSink(): void | Promise<void> {
     const sink = this.#sink;
-    if (sink.length === 0) return this.#sync ? undefined : this.#writing;
     if (this.#sync) {
+      // A push while a refused write is retried (the master waits instead) joins that write.
+      if (this.#retrying !== undefined) return this.#retrying;
+      if (sink.length === 0) return;
       if (this.#fd === undefined) throw new Error(`${this.path} is closed`);
-      const bytes = sink.view();
-      let done = 0;
-      while (done < bytes.length) done += writeSync(this.#fd, bytes, done, bytes.length - done);
-      // A sink that grew for one huge burst is not kept at that size forever.
-      if (sink.buffer.length > MAX_RETAINED_SINK_BYTES) this.#sink = new ByteSink(INITIAL_SINK_BYTES);
-      else sink.reset();
-      return;
+      const error = this.#writeSink();
+      if (error === undefined) return;
+      return this.#retry(
+        error,
+        () => this.#writeSink(),
+        () => ({ bytes: this.#sink.view(), from: this.#written }),
+      );
     }
+    if (sink.length === 0) return this.#writing;
     // The bytes are copied out so the sink can be refilled while the write is in flight.
     const bytes = Buffer.from(sink.view());
     sink.reset();
-    const next = this.#writing.then(() => {
-      if (this.#fd === undefined) throw new Error(`${this.path} is closed`);
-      return writeAll(this.#fd, bytes);
-    });
+    const next = this.#writing.then(() => this.#writeAll(bytes));
     this.#writing = next.catch(() => {});
     return next;
   }
 
-  /** Closes and reopens the file by path (after log rotation moved the old one away). */
+  /** Writes the sink from {@link #written} on; returns what stopped it, or undefined once it is all on the file. */
+  #writeSink(): unknown {
+    const fd = this.#fd;
+    if (fd === undefined) return new Error(`${this.path} is closed`);
+    const sink = this.#sink;
+    try {
+      // A short write (the disk filled mid-slice) continues where it stopped: nothing is written twice.
+      while (this.#written < sink.length) {
+        this.#written += writeSync(fd, sink.buffer, this.#written, sink.length - this.#written);
+      }
+    } catch (error) {
+      return error;
+    }
+    this.#written = 0;
+    // A sink that grew for one huge burst is not kept at that size forever.
+    if (sink.buffer.length > MAX_RETAINED_SINK_BYTES) this.#sink = new ByteSink(INITIAL_SINK_BYTES);
+    else sink.reset();
+    return undefined;
+  }
+
+  /** `sync: false`: writes all of `bytes`, continuing after a short write and retrying a refusal. */
+  async #writeAll(bytes: Buffer): Promise<void> {
+    let from = 0;
+    const attempt = async (): Promise<unknown> => {
+      try {
+        while (from < bytes.length) {
+          if (this.#fd === undefined) return new Error(`${this.path} is closed`);
+          from += await writeAsync(this.#fd, bytes, from);
+        }
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    const error = await attempt();
+    if (error !== undefined) await this.#retry(error, attempt, () => ({ bytes, from }));
+  }
+
+  /**
+   * Repeats `attempt` with backoff until it returns undefined (the file has every byte). Rejects
+   * only once the handler is closed, with what was never written.
+   */
+  #retry(error: unknown, attempt: () => unknown, unwritten: () => Unwritten): Promise<void> {
+    const retrying = this.#retryLoop(error, attempt, unwritten).finally(() => {
+      this.#retrying = undefined;
+    });
+    this.#retrying = retrying;
+    return retrying;
+  }
+
+  async #retryLoop(error: unknown, attempt: () => unknown, unwritten: () => Unwritten): Promise<void> {
+    const since = Date.now();
+    for (let failures = 1; ; failures++) {
+      // The 1st, 2nd, 4th, 8th... failure: an hour-long outage is a dozen reports, not thousands.
+      if ((failures & (failures - 1)) === 0)
+        this.reportError(this.#refused(error, failures, since, unwritten()));
+      if (this.#closed) throw this.#giveUp(error, unwritten());
+      await this.#pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)));
+      error = await attempt();
+      if (error === undefined) {
+        this.warn(`writes work again after ${Date.now() - since} ms and ${failures} refused attempts`);
+        return;
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resume) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resume();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wake = wake;
+    });
+  }
+
+  #refused(error: unknown, failures: number, since: number, unwritten: Unwritten): Error {
+    const rest = unwritten.bytes.subarray(unwritten.from);
+    return new Error(
+      `write refused (attempt ${failures}, ${Date.now() - since} ms since the first): ` +
+        `${rest.length} bytes (${countLines(rest)} lines) wait, retrying with backoff up to ${RETRY_MAX_MS} ms`,
+      { cause: error },
+    );
+  }
+
+  /** Closed while the file still refused: the rest is lost, and the report says exactly how much. */
+  #giveUp(error: unknown, unwritten: Unwritten): Error {
+    const { bytes, from } = unwritten;
+    const rest = bytes.subarray(from);
+    let cut = "";
+    if (from > 0 && bytes[from - 1] !== 0x0a) {
+      // End the partly written line, so whoever appends next starts a whole line of their own.
+      let ended = false;
+      try {
+        if (this.#fd !== undefined) ended = writeSync(this.#fd, "\n") === 1;
+      } catch {}
+      cut = ended
+        ? "; the first of them is in the file cut short, ended with a newline"
+        : "; the first of them is in the file cut short, with no newline after it";
+    }
+    if (this.#sync) {
+      this.#sink.reset();
+      this.#written = 0;
+    }
+    return new Error(`closed with ${rest.length} bytes (${countLines(rest)} lines) never written${cut}`, {
+      cause: error,
+    });
+  }
+
+  /**
+   * Closes and reopens the file by path (after log rotation moved the old one away). During an
+   * outage, `sync: false` first waits for the retried write to finish; with `sync: true` the retry
+   * goes on in the new file, so a line the old file had cut short is split between the two.
+   */
   async reopen(): Promise<void> {
     await this.#writing;
     if (this.#closed) return;
@@ -163,6 +317,9 @@ export class FileLogHandler extends BaseLogHandler {
   override async close(): Promise<void> {
     if (this.#closed) return this.#writing;
     this.#closed = true;
+    // A write the file is refusing gets one last attempt now, then is given up (and reported).
+    this.#wake?.();
+    await this.#retrying?.catch(() => {});
     await this.#writing;
     const fd = this.#fd;
     this.#fd = undefined;
