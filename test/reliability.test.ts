@@ -13,7 +13,16 @@ import {
 } from "../src/index.js";
 import { spoolDir } from "../src/state-dir.js";
 import { CollectHandler } from "./helpers/collect.js";
-import { exited, forkFixture, nextMessage, readLines, tempDir, waitFor } from "./helpers/processes.js";
+import {
+  exited,
+  forkFixture,
+  forkFixtureAs,
+  NOBODY,
+  nextMessage,
+  readLines,
+  tempDir,
+  waitFor,
+} from "./helpers/processes.js";
 import { captureStderr } from "./helpers/stderr.js";
 
 function rig(t: TestContext, extra: LoggerConfigOptions = {}): { options: LoggerConfigOptions; dir: string } {
@@ -328,16 +337,13 @@ describe("access", () => {
     // World-writable but not sticky and owned by root: a place another user could swap files in.
     mkdirSync(foreign);
     chmodSync(foreign, 0o777);
-    const nobody = forkFixture(
+    const nobody = forkFixtureAs(
       t,
       "master.js",
       { config: { path: `ipc://${join(foreign, "log.sock")}` } },
-      {},
-      {
-        uid: 65534,
-        gid: 65534,
-      },
+      NOBODY,
     );
+    if (nobody === undefined) return;
     const reply = await nextMessage<{ message: string }>(nobody, "error");
     assert.match(reply.message, /belongs to uid 0, not to this user \(uid 65534\)/);
     assert.equal(existsSync(join(foreign, "log.sock")), false);
