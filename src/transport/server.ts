@@ -2,7 +2,8 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkS
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { MAX_SOCKET_PATH_BYTES } from "../config.js";
-import { AddressInUseError, LogmuxError } from "../errors.js";
+import { AddressInUseError, LogmuxError, UnsafePathError } from "../errors.js";
+import { currentUid, socketDirectoryProblem } from "../state-dir.js";
 
 /** Owner-only: other local users must not be able to inject records or read status. */
 const SOCKET_MODE = 0o600;
@@ -12,11 +13,12 @@ const DIRECTORY_MODE = 0o700;
 /** How long a probe waits for a live master to accept before calling the socket stale. */
 const PROBE_TIMEOUT_MS = 1000;
 
-function currentUid(): number | undefined {
-  return typeof process.getuid === "function" ? process.getuid() : undefined;
-}
-
-/** Creates the socket's directory owner-only when missing; refuses one that belongs to someone else. */
+/**
+ * Creates the socket's directory owner-only when missing; refuses ({@link UnsafePathError}) one
+ * that another user owns or can write to, unless it is a sticky shared directory like /tmp (see
+ * {@link socketDirectoryProblem}). For every uid, root included: root passes every permission
+ * check, so for root only this check keeps it out of a directory another user controls.
+ */
 export function ensurePrivateDirectory(directory: string): void {
   let stats: ReturnType<typeof lstatSync> | undefined;
   try {
@@ -25,20 +27,9 @@ export function ensurePrivateDirectory(directory: string): void {
     mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
     return;
   }
-  if (!stats.isDirectory()) {
-    throw new LogmuxError(
-      `socket directory ${directory} exists and is not a directory`,
-      "LOGMUX_UNSAFE_PATH",
-    );
-  }
-  const uid = currentUid();
-  if (uid !== undefined && uid !== 0 && stats.uid !== uid && (stats.mode & 0o1000) === 0) {
-    // A directory someone else owns (and that is not a sticky shared dir like /tmp) could be
-    // swapped under us; refuse rather than listen somewhere another user controls.
-    throw new LogmuxError(
-      `socket directory ${directory} belongs to uid ${stats.uid}, not to this user (uid ${uid})`,
-      "LOGMUX_UNSAFE_PATH",
-    );
+  const problem = socketDirectoryProblem(stats);
+  if (problem !== undefined) {
+    throw new UnsafePathError("socket directory", directory, problem);
   }
 }
 
@@ -75,7 +66,7 @@ export async function listenUnix(path: string, onConnection: (socket: Socket) =>
       throw new AddressInUseError(path, `${path} exists and is not a socket; refusing to replace it`);
     }
     const uid = currentUid();
-    if (uid !== undefined && uid !== 0 && existing.uid !== uid) {
+    if (uid !== undefined && existing.uid !== uid) {
       throw new AddressInUseError(
         path,
         `${path} belongs to uid ${existing.uid}, not to this user (uid ${uid})`,
