@@ -16,7 +16,7 @@ export const DEFAULT_FORMAT = "%(asctime)s [%(levelname)s] %(name)s - %(message)
  * Linux's `sockaddr_un.sun_path` is 108 bytes including the terminating NUL; a longer path fails
  * at `listen()` with an opaque ENAMETOOLONG, so we reject it at construction instead.
  */
-const MAX_SOCKET_PATH_BYTES = 107;
+export const MAX_SOCKET_PATH_BYTES = 107;
 
 export type BackpressurePolicy = "block" | "drop";
 

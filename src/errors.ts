@@ -39,6 +39,26 @@ export class AddressInUseError extends LogmuxError {
   }
 }
 
+/**
+ * A directory or file logmux would listen in, read or write belongs to another user, is writable
+ * by others, or is not the kind of file expected (a symbolic link, a FIFO): another local user
+ * could plant or swap what logmux would trust. `path` names it; the message says why.
+ */
+export class UnsafePathError extends LogmuxError {
+  /** What the path is for, e.g. "spool" or "state directory". */
+  readonly what: string;
+  readonly path: string;
+  /** Why it is refused, e.g. "belongs to uid 65534, not to this user (uid 0)". */
+  readonly reason: string;
+  constructor(what: string, path: string, reason: string) {
+    super(`${what} ${path} ${reason}`, "LOGMUX_UNSAFE_PATH");
+    this.name = "UnsafePathError";
+    this.what = what;
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
 /** A handler failed; the message has already had the handler's secrets removed. */
 export class HandlerError extends LogmuxError {
   readonly handler: string;

@@ -14,6 +14,7 @@ export {
   InvalidConfigError,
   LogmuxError,
   ProtocolError,
+  UnsafePathError,
 } from "./errors.js";
 export { FORMAT_KEYS, LinePattern } from "./format/pattern.js";
 export { BaseLogHandler, type BaseLogHandlerOptions, type HandlerContext } from "./handlers/base.js";

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, constants, fstatSync, ftruncateSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { UnsafePathError } from "./errors.js";
 import { readU64, writeU64 } from "./protocol/u64.js";
-import { ensureDir, PRIVATE_FILE_MODE } from "./state-dir.js";
+import { ensureStateDirectories, journalPath, openOwnFile } from "./state-dir.js";
 
 /** 8-byte instance id + u64 seq. */
 const ENTRY_BYTES = 16;
@@ -9,6 +9,8 @@ const ENTRY_BYTES = 16;
 const COMPACT_AFTER_BYTES = 1024 * 1024;
 /** Instances kept on compaction; the oldest beyond this are forgotten (they have long gone). */
 const MAX_INSTANCES = 4096;
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+const WHAT = "commit journal";
 
 /**
  * The master's memory of what it has committed (every handler settled) per worker instance, on
@@ -23,14 +25,25 @@ export class CommitJournal {
   #size: number;
   readonly #entry = Buffer.alloc(ENTRY_BYTES);
 
-  constructor(path: string) {
-    this.path = path;
-    ensureDir(dirname(path));
+  /**
+   * Throws {@link UnsafePathError} when the state directory or the journal is not this user's
+   * alone: a journal another user wrote could claim batches committed that never were, and the
+   * master would then skip them as duplicates.
+   */
+  constructor(socketPath: string) {
+    this.path = journalPath(socketPath);
+    ensureStateDirectories(socketPath);
     let existing: Buffer | undefined;
     try {
-      existing = readFileSync(path);
-    } catch {
-      existing = undefined;
+      const fd = openOwnFile(this.path, constants.O_RDONLY, WHAT);
+      try {
+        existing = readFileSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if (error instanceof UnsafePathError) throw error;
+      existing = undefined; // none yet, or unreadable: start afresh
     }
     if (existing !== undefined) {
       // A torn final entry (crash mid-write) is ignored: it only makes the journal more cautious.
@@ -40,7 +53,7 @@ export class CommitJournal {
         this.#committed.set(id, readU64(existing, at + 8));
       }
     }
-    this.#fd = openSync(path, "a", PRIVATE_FILE_MODE);
+    this.#fd = openOwnFile(this.path, APPEND, WHAT);
     this.#size = fstatSync(this.#fd).size;
     if (this.#size % ENTRY_BYTES !== 0 || this.#size > COMPACT_AFTER_BYTES) this.#compact();
   }
@@ -75,12 +88,14 @@ export class CommitJournal {
       at += ENTRY_BYTES;
     }
     const temp = `${this.path}.tmp`;
-    const fd = openSync(temp, "w", PRIVATE_FILE_MODE);
+    // Emptied only once it is known to be ours (O_TRUNC would act before the check).
+    const fd = openOwnFile(temp, constants.O_WRONLY | constants.O_CREAT, WHAT);
+    ftruncateSync(fd, 0);
     writeSync(fd, out);
     closeSync(fd);
     renameSync(temp, this.path);
     if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = openSync(this.path, "a", PRIVATE_FILE_MODE);
+    this.#fd = openOwnFile(this.path, APPEND, WHAT);
     this.#size = out.length;
   }
 

@@ -1,7 +1,7 @@
 import type { Server, Socket } from "node:net";
 import { LoggerConfig } from "./config.js";
 import { HandlerQueue, type HandlerStats } from "./dispatch.js";
-import { InvalidConfigError, ProtocolError } from "./errors.js";
+import { InvalidConfigError, ProtocolError, UnsafePathError } from "./errors.js";
 import { BaseLogHandler, type HandlerContext, kAttach } from "./handlers/base.js";
 import { CommitJournal } from "./journal.js";
 import { LoggerBase } from "./logger-base.js";
@@ -28,7 +28,7 @@ import {
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
 import { type RecoveryHost, SpoolRecovery } from "./recovery.js";
 import { describeError, redact } from "./redact.js";
-import { journalPath } from "./state-dir.js";
+import { ensureStateDirectories } from "./state-dir.js";
 import { listenUnix, removeSocketFile } from "./transport/server.js";
 
 /** Health of one worker as {@link MasterLogger.workers} reports it. */
@@ -285,11 +285,30 @@ export class MasterLogger extends LoggerBase {
     }
     // Only the master that holds the socket touches the journal and the spools.
     try {
-      this.#journal = new CommitJournal(journalPath(this.config.socketPath));
+      ensureStateDirectories(this.config.socketPath);
     } catch (error) {
-      process.stderr.write(
-        `logmux: master: cannot open the commit journal, so a restart may deliver some batches twice: ${describeError(error, [])}\n`,
-      );
+      if (error instanceof UnsafePathError) {
+        // Another user could have put spools there (replayed as real records) or a journal
+        // (hiding records as already delivered); writing there would hand them ours.
+        this.warning(
+          `Refused ${error.what} ${error.path}: it ${error.reason}. No spool in it is replayed and no commit journal is kept, so a restart may deliver some batches twice`,
+        );
+        return;
+      }
+      // Anything else (a full disk, EACCES) is reported by the journal below, as before.
+    }
+    try {
+      this.#journal = new CommitJournal(this.config.socketPath);
+    } catch (error) {
+      if (error instanceof UnsafePathError) {
+        this.warning(
+          `Refused ${error.what} ${error.path}: it ${error.reason}. It is neither read nor written, so a restart may deliver some batches twice`,
+        );
+      } else {
+        process.stderr.write(
+          `logmux: master: cannot open the commit journal, so a restart may deliver some batches twice: ${describeError(error, [])}\n`,
+        );
+      }
     }
     this.#recovery.start();
   }

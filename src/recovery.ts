@@ -1,12 +1,12 @@
 import { type FSWatcher, readdirSync, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
-import { ProtocolError } from "./errors.js";
+import { ProtocolError, UnsafePathError } from "./errors.js";
 import { MessageType } from "./protocol/constants.js";
 import { decodeBatch, frameType } from "./protocol/decoder.js";
 import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
 import { describeError } from "./redact.js";
 import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
-import { ensureDir, spoolDir } from "./state-dir.js";
+import { spoolDir } from "./state-dir.js";
 
 /** How often the spool directory is scanned besides the inotify watch. */
 const SPOOL_SCAN_INTERVAL_MS = 30_000;
@@ -56,6 +56,10 @@ export class SpoolRecovery {
   readonly #host: RecoveryHost;
   readonly #replaying = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Spools refused as not ours alone, so each is reported once, not at every scan. */
+  readonly #refused = new Set<string>();
+  /** Until start(), nothing is read: the master starts recovery only once the directory passed its checks. */
+  #started = false;
   #watcher: FSWatcher | undefined;
 
   constructor(socketPath: string, maxFrameBytes: number, host: RecoveryHost) {
@@ -68,11 +72,12 @@ export class SpoolRecovery {
    * Spools appear while the master runs too: a worker that exited before it ever connected, or
    * that shut down with no acknowledgement, hands one over. inotify tells us at once; the
    * periodic scan catches what a watch can miss (a worker SIGKILLed while spooling under
-   * backpressure leaves an active spool, which becomes ours only once its pid is gone).
+   * backpressure leaves an active spool, which becomes ours only once its pid is gone). The
+   * master has made and checked the directory first (ensureStateDirectories).
    */
   start(): void {
+    this.#started = true;
     try {
-      ensureDir(this.#dir);
       this.#watcher = watch(this.#dir, (_event, name) => {
         if (this.#host.running && typeof name === "string" && name.endsWith(CLOSED_SUFFIX)) this.scan();
       });
@@ -106,6 +111,7 @@ export class SpoolRecovery {
   }
 
   scan(onlyInstance?: string): void {
+    if (!this.#started) return;
     let names: string[];
     try {
       names = readdirSync(this.#dir);
@@ -136,6 +142,17 @@ export class SpoolRecovery {
     try {
       reader = new SpoolReader(path, this.#maxFrameBytes);
     } catch (error) {
+      if (error instanceof UnsafePathError) {
+        // Another user could have written it: its records are not ours to replay, nor its file
+        // ours to delete.
+        if (!this.#refused.has(path)) {
+          this.#refused.add(path);
+          host.warning(
+            `Refused ${error.what} ${error.path}: it ${error.reason}. Left in place, not replayed`,
+          );
+        }
+        return;
+      }
       host.warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
       return;
     }

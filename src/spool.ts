@@ -1,8 +1,17 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ProtocolError } from "./errors.js";
 import { encodeName } from "./protocol/encoder.js";
-import { ensureDir, PRIVATE_FILE_MODE, spoolDir } from "./state-dir.js";
+import { ensureStateDirectories, openOwnFile, spoolDir } from "./state-dir.js";
 
 /** "LMSP": a spool file, not some other file that happens to sit in the directory. */
 const SPOOL_MAGIC = 0x50534d4c;
@@ -40,9 +49,12 @@ export class Spool {
   #frames = 0;
 
   constructor(socketPath: string, header: { instanceId: Buffer; pid: number; name: string }) {
-    ensureDir(spoolDir(socketPath));
+    // Records go only where no other user can read, swap or replay them (UnsafePathError else).
+    ensureStateDirectories(socketPath);
     this.path = spoolPath(socketPath, header.instanceId.toString("hex"));
-    this.#fd = openSync(this.path, "w+", PRIVATE_FILE_MODE);
+    // Emptied only once it is known to be ours (O_TRUNC would act before the check).
+    this.#fd = openOwnFile(this.path, constants.O_RDWR | constants.O_CREAT, "spool");
+    ftruncateSync(this.#fd, 0);
     const name = encodeName(header.name);
     const head = Buffer.alloc(SPOOL_HEADER_FIXED + name.length);
     head.writeUInt32LE(SPOOL_MAGIC, 0);
@@ -134,7 +146,8 @@ export class SpoolReader {
   constructor(path: string, maxFrameBytes: number) {
     this.path = path;
     this.#maxFrameBytes = maxFrameBytes;
-    this.#fd = openSync(path, "r");
+    // Only a spool this user wrote is replayed as this user's records (UnsafePathError else).
+    this.#fd = openOwnFile(path, constants.O_RDONLY, "spool");
     try {
       this.#size = fstatSync(this.#fd).size;
       const fixed = Buffer.alloc(SPOOL_HEADER_FIXED);

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
+import { once } from "node:events";
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
+import { Worker } from "node:worker_threads";
 import {
   BaseLogHandler,
   FileLogHandler,
@@ -14,8 +16,21 @@ import {
 } from "../src/index.js";
 import { spoolDir } from "../src/state-dir.js";
 import { CollectHandler } from "./helpers/collect.js";
-import { exited, forkFixture, nextMessage, readLines, tempDir, waitFor } from "./helpers/processes.js";
+import {
+  exited,
+  fixturesDir,
+  forkFixture,
+  forkFixtureAs,
+  NOBODY,
+  nextMessage,
+  readLines,
+  tempDir,
+  waitFor,
+} from "./helpers/processes.js";
+import { socketModesWhileStarting } from "./helpers/socket-modes.js";
 import { captureStderr } from "./helpers/stderr.js";
+
+const octal = (mode: number): string => `0${mode.toString(8)}`;
 
 function rig(t: TestContext, extra: LoggerConfigOptions = {}): { options: LoggerConfigOptions; dir: string } {
   const dir = tempDir(t);
@@ -324,6 +339,42 @@ describe("access", () => {
     assert.equal(statSync(join(socketDir, "log.sock")).mode & 0o777, 0o600);
   });
 
+  it("binds the socket owner-only under umask 0: never seen at its path with a wider mode", async (t) => {
+    const { options, dir } = rig(t);
+    const path = join(dir, "log.sock");
+    // umask 0: a socket bound under the process's umask and chmod-ed later would appear as 0777.
+    const previous = process.umask(0);
+    t.after(() => process.umask(previous));
+    let master: MasterLogger | undefined;
+    t.after(() => master?.shutdown());
+    const modes = await socketModesWhileStarting(path, () => {
+      master = new MasterLogger(new LoggerConfig(options));
+      return master;
+    });
+    assert.equal(process.umask(previous), 0, "the master put back the umask it found");
+    assert.deepEqual(modes.map(octal), [octal(0o600)]);
+  });
+
+  it("binds the socket owner-only from a worker thread (no process.umask there) under umask 0", async (t) => {
+    const { options, dir } = rig(t);
+    const path = join(dir, "log.sock");
+    const previous = process.umask(0);
+    t.after(() => process.umask(previous));
+    const thread = new Worker(join(fixturesDir, "master-thread.js"), {
+      workerData: { config: options, socketPath: path },
+    });
+    t.after(() => thread.terminate());
+    const [reply] = (await once(thread, "message")) as [{ type: string; modes?: number[]; message?: string }];
+    process.umask(previous);
+    assert.equal(reply.type, "modes", reply.message);
+    assert.deepEqual(reply.modes!.map(octal), [octal(0o600)]);
+    // The private directory it bound in is gone: only the socket's own path is left behind.
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.startsWith(".lmx-")),
+      [],
+    );
+  });
+
   it("refuses a socket directory that belongs to another user", {
     skip: process.getuid?.() !== 0 && "needs root to run a master as another user",
   }, async (t) => {
@@ -333,16 +384,13 @@ describe("access", () => {
     // World-writable but not sticky and owned by root: a place another user could swap files in.
     mkdirSync(foreign);
     chmodSync(foreign, 0o777);
-    const nobody = forkFixture(
+    const nobody = forkFixtureAs(
       t,
       "master.js",
       { config: { path: `ipc://${join(foreign, "log.sock")}` } },
-      {},
-      {
-        uid: 65534,
-        gid: 65534,
-      },
+      NOBODY,
     );
+    if (nobody === undefined) return;
     const reply = await nextMessage<{ message: string }>(nobody, "error");
     assert.match(reply.message, /belongs to uid 0, not to this user \(uid 65534\)/);
     assert.equal(existsSync(join(foreign, "log.sock")), false);

@@ -136,8 +136,17 @@ interface Message {
   readonly endsPartial: boolean;
 }
 
-/** Bounds a response body we read for error reports; services answer errors in a few hundred bytes. */
-const MAX_REPORTED_BODY_CHARS = 300;
+/**
+ * Bounds a response body we read for error reports; services answer errors in a few hundred bytes.
+ * Applied only after redaction (see {@link reportedBody}): a secret cut in half no longer matches
+ * the redactor, so cutting first would print the half before the cut.
+ */
+export const MAX_REPORTED_BODY_CHARS = 300;
+
+/** A response body as it may appear in a report: secrets removed first, then bounded. */
+export function reportedBody(body: string, secrets: readonly string[]): string {
+  return redact(body, secrets).slice(0, MAX_REPORTED_BODY_CHARS);
+}
 
 /** Below this many pending entries the queue array is not worth compacting. */
 const COMPACT_MIN_HEAD = 1024;
@@ -307,7 +316,7 @@ export abstract class NetworkLogHandler extends BaseLogHandler {
    */
   protected interpret(status: number, headers: Headers, body: string): NetworkVerdict {
     if (status >= 200 && status < 300) return { kind: "sent" };
-    const reason = `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, MAX_REPORTED_BODY_CHARS)}`}`;
+    const reason = `HTTP ${status}${body === "" ? "" : `: ${reportedBody(body, this.secrets())}`}`;
     if (status === 429)
       return { kind: "rate-limited", retryAfterMs: parseRetryAfterHeader(headers.get("retry-after")) };
     if (status === 401 || status === 403 || status === 404) return { kind: "stop", reason };

@@ -6,6 +6,7 @@ import type * as Zlib from "node:zlib";
 import { HandlerError, InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES, LogLevel } from "../levels.js";
 import type { LogRecord } from "../record.js";
+import { redact } from "../redact.js";
 import { BaseLogHandler, type BaseLogHandlerOptions } from "./base.js";
 import { lazyBuiltin } from "./lazy-require.js";
 
@@ -154,7 +155,10 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 /** Drops are summed over this period, so a flood yields one WARNING per second. */
 const DROP_REPORT_INTERVAL_MS = 1000;
 
-/** Error bodies are quoted in reports up to this length: enough for a reason, not a dump. */
+/**
+ * Error bodies are quoted in reports up to this length: enough for a reason, not a dump. Cut only
+ * after redaction (see #quote): a header value cut in half no longer matches the redactor.
+ */
 const MAX_REPORTED_BODY_CHARS = 300;
 
 /** Response bodies are read up to this size; a success response is tiny, an error a few KB. */
@@ -534,9 +538,14 @@ export class OtlpLogHandler extends BaseLogHandler {
     try {
       // A google.rpc.Status as JSON carries the reason in `message`.
       const parsed = JSON.parse(text) as { message?: unknown };
-      if (typeof parsed.message === "string") return `: ${parsed.message.slice(0, MAX_REPORTED_BODY_CHARS)}`;
+      if (typeof parsed.message === "string") return `: ${this.#quote(parsed.message)}`;
     } catch {}
-    return `: ${text.slice(0, MAX_REPORTED_BODY_CHARS)}`;
+    return `: ${this.#quote(text)}`;
+  }
+
+  /** Text from the receiver as a report may quote it: secrets removed first, then bounded. */
+  #quote(text: string): string {
+    return redact(text, this.secrets()).slice(0, MAX_REPORTED_BODY_CHARS);
   }
 
   #accepted(count: number, body: string): void {
@@ -563,7 +572,7 @@ export class OtlpLogHandler extends BaseLogHandler {
         new HandlerError(
           this.name,
           `${this.url.origin} rejected ${rejected} of ${count} records (partial success)` +
-            `${message ? `: ${message.slice(0, MAX_REPORTED_BODY_CHARS)}` : ""}`,
+            `${message ? `: ${this.#quote(message)}` : ""}`,
         ),
       );
     } else if (message !== "") {

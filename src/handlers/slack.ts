@@ -3,6 +3,7 @@ import {
   NetworkLogHandler,
   type NetworkLogHandlerOptions,
   type NetworkVerdict,
+  reportedBody,
 } from "./network.js";
 import { parseWebhookUrl, type WebhookRules } from "./webhook-url.js";
 
@@ -115,7 +116,7 @@ export class SlackLogHandler extends NetworkLogHandler {
 
   protected override interpret(status: number, headers: Headers, body: string): NetworkVerdict {
     // 410 channel_is_archived: as gone as a 404.
-    if (status === 410) return { kind: "stop", reason: `HTTP 410: ${body.slice(0, 300)}` };
+    if (status === 410) return { kind: "stop", reason: `HTTP 410: ${reportedBody(body, this.secrets())}` };
     return super.interpret(status, headers, body);
   }
 }

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { test } from "node:test";
 import { InvalidConfigError } from "../../src/errors.js";
 import { DiscordLogHandler, type DiscordLogHandlerOptions } from "../../src/handlers/discord.js";
+import { MAX_REPORTED_BODY_CHARS } from "../../src/handlers/network.js";
 import { LogLevel } from "../../src/levels.js";
 import {
   type Captured,
@@ -15,7 +16,13 @@ import {
   record,
   WindowLimiter,
 } from "../helpers/fake-api.js";
-import { ALL_SECRETS, DISCORD_TOKEN, DISCORD_WEBHOOK_ID } from "../helpers/secrets.js";
+import {
+  ALL_SECRETS,
+  bodyWithSecretAcross,
+  DISCORD_TOKEN,
+  DISCORD_WEBHOOK_ID,
+  secretPieces,
+} from "../helpers/secrets.js";
 import { runSecretsChild } from "../helpers/secrets-child.js";
 
 const WEBHOOK_PATH = `/api/webhooks/${DISCORD_WEBHOOK_ID}/${DISCORD_TOKEN}`;
@@ -331,6 +338,17 @@ test("a flood of 10k ERROR records in one second: rate kept, every line delivere
     order.every((n, i) => i === 0 || n > order[i - 1]!),
     "lines out of order",
   );
+});
+
+test("an error body with the token across the report's cut is redacted before it is cut", async (t) => {
+  // A proxy that echoes the request URL in its error page puts the token wherever it falls.
+  const body = bodyWithSecretAcross(DISCORD_TOKEN, MAX_REPORTED_BODY_CHARS);
+  const { handler, captured } = await setup(() => ({ status: 400, body }), { lingerMs: 0 }, t);
+  handler.push([record("refused")]);
+  await eventually(() => handler.stats.failedLines === 1);
+  const reported = captured.errors.join("\n");
+  assert.deepEqual(secretPieces(reported, DISCORD_TOKEN), []);
+  assert.match(reported, /HTTP 400: e+\[REDACTED\]/);
 });
 
 test("records below WARNING are not sent by default", async (t) => {

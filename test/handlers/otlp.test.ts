@@ -15,6 +15,7 @@ import {
 } from "../../src/handlers/otlp.js";
 import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
 import type { LogRecord } from "../../src/record.js";
+import { bodyWithSecretAcross, secretPieces } from "../helpers/secrets.js";
 import { captureStderr } from "../helpers/stderr.js";
 
 const BASE_NS = 1_767_323_045_123_456_789n;
@@ -397,6 +398,25 @@ describe("OtlpLogHandler against a loopback receiver", () => {
     const printed = stderr.join("");
     assert.match(printed, /HTTP 401: invalid credentials: \[REDACTED\]/);
     assert.ok(!printed.includes("sk-live"), printed);
+  });
+
+  test("an error body with a header value across the report's cut is redacted before it is cut", async (t) => {
+    const token = "Bearer sk-live-0123456789abcdef";
+    // 300: the handler's MAX_REPORTED_BODY_CHARS (not exported); the body is trimmed, not padded.
+    const body = bodyWithSecretAcross(token, 300);
+    const server = await receiver(t, [
+      (res) => {
+        res.writeHead(401, { "content-type": "text/plain" });
+        res.end(body);
+      },
+    ]);
+    const handler = new OtlpLogHandler({ url: server.url, headers: { authorization: token } });
+    const seen = attach(handler);
+    handler.push(records(0, 2));
+    await handler.close();
+    const reported = seen.errors.join("\n");
+    assert.deepEqual(secretPieces(reported, token), []);
+    assert.match(reported, /HTTP 401: e+\[REDACTED\]/);
   });
 
   test("close() gives up at closeTimeoutMs on a receiver that never answers, and says so", async (t) => {

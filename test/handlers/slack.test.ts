@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { test } from "node:test";
 import { InvalidConfigError } from "../../src/errors.js";
+import { MAX_REPORTED_BODY_CHARS } from "../../src/handlers/network.js";
 import { SlackLogHandler, type SlackLogHandlerOptions } from "../../src/handlers/slack.js";
 import { LogLevel } from "../../src/levels.js";
 import {
@@ -15,7 +16,13 @@ import {
   record,
   WindowLimiter,
 } from "../helpers/fake-api.js";
-import { ALL_SECRETS, SLACK_PATH, SLACK_SECRET } from "../helpers/secrets.js";
+import {
+  ALL_SECRETS,
+  bodyWithSecretAcross,
+  SLACK_PATH,
+  SLACK_SECRET,
+  secretPieces,
+} from "../helpers/secrets.js";
 import { runSecretsChild } from "../helpers/secrets-child.js";
 
 const HOOK_PATH = `/services/${SLACK_PATH}`;
@@ -160,6 +167,19 @@ test("a non-retryable 400 drops that message only and is reported", async (t) =>
   assert.equal(api.requests.length, 2);
   assert.match(captured.errors.join("\n"), /HTTP 400: invalid_payload/);
 });
+
+for (const status of [400, 410]) {
+  // 410 has its own verdict in the Slack handler; 400 goes through the shared one.
+  test(`an HTTP ${status} body with the secret across the report's cut is redacted before it is cut`, async (t) => {
+    const body = bodyWithSecretAcross(SLACK_SECRET, MAX_REPORTED_BODY_CHARS);
+    const { handler, captured } = await setup(() => ({ status, body }), { lingerMs: 0 }, t);
+    handler.push([record("refused")]);
+    await eventually(() => handler.stats.failedLines === 1);
+    const reported = captured.errors.join("\n");
+    assert.deepEqual(secretPieces(reported, SLACK_SECRET), []);
+    assert.match(reported, new RegExp(`HTTP ${status}: e+\\[REDACTED\\]`));
+  });
+}
 
 test("a hanging webhook never slows push(); close() gives up on time and reports the unsent lines", async (t) => {
   const { api, handler, captured } = await setup(

@@ -1,7 +1,16 @@
 import { type ChildProcess, type ForkOptions, fork } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, parse } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -26,7 +35,8 @@ export function forkFixture(
   env: NodeJS.ProcessEnv = {},
   options: ForkOptions = {},
 ): ChildProcess {
-  const child = fork(join(fixturesDir, fixture), [JSON.stringify(args)], {
+  // An absolute path is a fixture from elsewhere (forkFixtureAs's readable copy).
+  const child = fork(isAbsolute(fixture) ? fixture : join(fixturesDir, fixture), [JSON.stringify(args)], {
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     env: { ...process.env, ...env },
     ...options,
@@ -40,6 +50,70 @@ export function forkFixture(
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
   return child;
+}
+
+/** uid and gid of `nobody`: a real other user, for tests that run as root. */
+export const NOBODY = { uid: 65534, gid: 65534 } as const;
+
+/**
+ * Forks a fixture as another user (`options.uid`/`gid`), from a copy that user can read. The
+ * checkout may sit in a private directory (a clone under /root, mode 0700), where the other user
+ * could not load `.build/test/fixtures/*.js` and would fail with MODULE_NOT_FOUND. The copy holds
+ * the compiled fixtures, the test helpers some of them import and the compiled library
+ * (`.build/src`, which they import as `../../src/index.js`), laid out as in `.build/`, so the
+ * child runs exactly the code under test. Returns undefined (and says why) when no directory the
+ * other user can reach exists; the caller then skips.
+ */
+export function forkFixtureAs(
+  t: TestContext,
+  fixture: string,
+  args: unknown,
+  options: ForkOptions & { uid: number; gid: number },
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess | undefined {
+  const root = readableCopy(t);
+  if (typeof root !== "string") {
+    t.skip(root.reason);
+    return undefined;
+  }
+  return forkFixture(t, join(root, "test", "fixtures", fixture), args, env, { cwd: root, ...options });
+}
+
+function readableByAll(path: string): void {
+  if (!statSync(path).isDirectory()) {
+    chmodSync(path, 0o644);
+    return;
+  }
+  chmodSync(path, 0o755);
+  for (const entry of readdirSync(path)) readableByAll(join(path, entry));
+}
+
+/** Where `readableCopy` cannot put a copy another user can read, and why. */
+interface Unreachable {
+  reason: string;
+}
+
+function readableCopy(t: TestContext): string | Unreachable {
+  const base = tmpdir();
+  // Another user reaches the copy only if every directory above it lets anyone search it.
+  for (let dir = base; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      return { reason: `${dir} (above the temp dir ${base}) is not searchable by other users` };
+    }
+    if (dir === parse(dir).root) break;
+  }
+  const root = tempDir(t, "lmx-fx-");
+  chmodSync(root, 0o755);
+  const build = join(fixturesDir, "..", "..");
+  const noMaps = (source: string): boolean => !source.endsWith(".map");
+  for (const part of ["src", join("test", "fixtures"), join("test", "helpers")]) {
+    cpSync(join(build, part), join(root, part), { recursive: true, filter: noMaps });
+  }
+  // cpSync keeps the source's modes, which a restrictive umask at build time made owner-only.
+  readableByAll(root);
+  // .build has no package.json of its own: the checkout's says "type": "module".
+  writeFileSync(join(root, "package.json"), '{ "type": "module" }\n', { mode: 0o644 });
+  return root;
 }
 
 export function stderrOf(child: ChildProcess): string {

@@ -7,3 +7,22 @@ export const SLACK_PATH = `T00000000/B00000000/${SLACK_SECRET}`;
 
 /** Every string whose presence in output means a leak. */
 export const ALL_SECRETS = [DISCORD_TOKEN, TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":")[1]!, SLACK_SECRET];
+
+/**
+ * An error body with `secret` straddling character `cut`: half of it before, half after. A
+ * handler that cuts the body at `cut` before redacting keeps a piece the redactor cannot match.
+ */
+export function bodyWithSecretAcross(secret: string, cut: number): string {
+  const start = cut - Math.floor(secret.length / 2);
+  return `${"e".repeat(start)}${secret} and the rest of the error`;
+}
+
+/** Every piece of `secret` of `minChars` or more that appears in `text` (none means no leak). */
+export function secretPieces(text: string, secret: string, minChars = 8): string[] {
+  const found: string[] = [];
+  for (let at = 0; at + minChars <= secret.length; at++) {
+    const piece = secret.slice(at, at + minChars);
+    if (text.includes(piece)) found.push(piece);
+  }
+  return found;
+}
