@@ -6,7 +6,6 @@ export {
   LoggerConfig,
   type LoggerConfigOptions,
 } from "./config.js";
-export type { HandlerStats } from "./dispatch.js";
 export {
   AddressInUseError,
   ClosedError,
@@ -43,7 +42,9 @@ export {
 export { TelegramLogHandler, type TelegramLogHandlerOptions } from "./handlers/telegram.js";
 export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
 export type { LogMessage } from "./logger-base.js";
-export { MasterLogger, type MasterLoggerOptions, type MasterStatus, type WorkerHealth } from "./master.js";
+export { MasterLogger } from "./master/master.js";
+export type { MasterLoggerOptions } from "./master/options.js";
+export type { HandlerStats, MasterStatus, WorkerHealth } from "./protocol/status.js";
 export type { LogRecord } from "./record.js";
 export { queryStatus } from "./transport/status-client.js";
 export { WorkerLogger } from "./worker/worker.js";

@@ -10,7 +10,7 @@ import { LoggerConfig } from "../config.js";
 import { BaseLogHandler } from "../handlers/base.js";
 import { FileLogHandler } from "../handlers/file.js";
 import { LogLevel } from "../levels.js";
-import { MasterLogger } from "../master.js";
+import { MasterLogger } from "../master/master.js";
 import type { LogRecord } from "../record.js";
 import {
   EXIT_FAILURE,

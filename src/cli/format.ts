@@ -1,5 +1,5 @@
 // Plain-text formatting shared by `logmux status` and the demo's live view.
-import type { HandlerStats } from "../dispatch.js";
+import type { HandlerStats } from "../protocol/status.js";
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString("en-US");

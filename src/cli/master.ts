@@ -10,7 +10,7 @@ import { FileLogHandler } from "../handlers/file.js";
 import { SlackLogHandler } from "../handlers/slack.js";
 import { TelegramLogHandler } from "../handlers/telegram.js";
 import { LEVEL_NAMES } from "../levels.js";
-import { MasterLogger } from "../master.js";
+import { MasterLogger } from "../master/master.js";
 import { EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "./args.js";
 import { packageVersion } from "./version.js";
 

@@ -1,6 +1,6 @@
 // `logmux status`: asks a running master for its status and prints it as tables (or JSON).
 import { LoggerConfig } from "../config.js";
-import type { MasterStatus } from "../master.js";
+import type { MasterStatus } from "../protocol/status.js";
 import { queryStatus } from "../transport/status-client.js";
 import { EXIT_FAILURE, EXIT_OK, intFlag, parseFlags, UsageError } from "./args.js";
 import { formatAgo, formatCount, formatDuration, handlerCells, table } from "./format.js";

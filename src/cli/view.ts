@@ -1,6 +1,6 @@
 // The demo's live view: one frame of text from a snapshot, redrawn in place on a terminal (ANSI
 // cursor movement) or printed as a plain progress line per interval when stdout is not a TTY.
-import type { MasterStatus } from "../master.js";
+import type { MasterStatus } from "../protocol/status.js";
 import { formatAgo, formatCount, formatDuration, handlerCells, table } from "./format.js";
 
 export interface WorkerRow {

@@ -1,10 +1,10 @@
 import { isAbsolute } from "node:path";
 import { parseIpcPath } from "../config.js";
 import { LogmuxError } from "../errors.js";
-import type { MasterStatus } from "../master.js";
 import { MessageType } from "../protocol/constants.js";
 import { FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import { encodeStatusQuery } from "../protocol/encoder.js";
+import type { MasterStatus } from "../protocol/status.js";
 import { connectUnix } from "./client.js";
 
 /** A STATUS body lists at most ~1000 workers; anything near this is not a logmux master. */

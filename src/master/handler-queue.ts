@@ -1,5 +1,6 @@
-import { type BaseLogHandler, kPushBatches } from "./handlers/base.js";
-import type { RecordBatch } from "./protocol/record-batch.js";
+import { type BaseLogHandler, kPushBatches } from "../handlers/base.js";
+import type { RecordBatch } from "../protocol/record-batch.js";
+import type { HandlerStats } from "../protocol/status.js";
 
 /**
  * One push hands a handler at most this much input, then yields to the event loop, so a burst of
@@ -22,21 +23,8 @@ export interface HandlerQueueOptions {
   minLevel: number;
   /** Queue bound in wire bytes, the slice in the handler's hands included. */
   maxQueueBytes: number;
-  /** A push pending longer than this marks the handler stalled (see Dispatcher). */
+  /** A push pending longer than this marks the handler stalled: acknowledgements stop waiting for it. */
   stallTimeoutMs: number;
-}
-
-export interface HandlerStats {
-  name: string;
-  queuedBatches: number;
-  /** Wire bytes held for the handler: queued, plus the slice it is writing. */
-  queuedBytes: number;
-  /** Records handed to the handler and settled (written, or failed and reported). */
-  delivered: number;
-  /** Records dropped because the handler was stalled and its queue was full. */
-  dropped: number;
-  failures: number;
-  stalled: boolean;
 }
 
 /**

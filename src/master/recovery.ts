@@ -1,12 +1,15 @@
 import { type FSWatcher, readdirSync, unlinkSync, watch } from "node:fs";
 import { join } from "node:path";
-import { ProtocolError, UnsafePathError } from "./errors.js";
-import { MessageType } from "./protocol/constants.js";
-import { decodeBatch, frameType } from "./protocol/decoder.js";
-import type { RecordBatch, RecordSource } from "./protocol/record-batch.js";
-import { describeError } from "./redact.js";
-import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "./spool.js";
-import { spoolDir } from "./state-dir.js";
+import { ProtocolError, UnsafePathError } from "../errors.js";
+import { MessageType } from "../protocol/constants.js";
+import { decodeBatch, frameType } from "../protocol/decoder.js";
+import type { RecordSource } from "../protocol/record-batch.js";
+import { describeError } from "../redact.js";
+import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "../spool.js";
+import { spoolDir } from "../state-dir.js";
+import type { Acks } from "./acks.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { Registry } from "./registry.js";
 
 /** How often the spool directory is scanned besides the inotify watch. */
 const SPOOL_SCAN_INTERVAL_MS = 30_000;
@@ -19,31 +22,15 @@ const REPLAY_SLICE_BYTES = 4 * 1024 * 1024;
  */
 const SPOOL_CHECK_DELAYS_MS = [0, 50, 250, 1000, 5000];
 
-/** The master-side state a replay reads and advances. */
-export interface ReplayedInstance {
-  readonly id: string;
-  dispatchedSeq: number;
-  recordsReceived: number;
-}
-
-/** What spool recovery needs from the master. */
-export interface RecoveryHost {
-  readonly running: boolean;
-  readonly closed: boolean;
-  /** Whether the worker instance currently has a live connection (then the spool is its own). */
-  isConnected(instanceId: string): boolean;
-  instanceFor(id: string, name: string, pid: number): ReplayedInstance;
-  /** Dispatches a batch to every handler and returns its ticket. */
-  deliver(batch: RecordBatch): number;
-  /** Resolves when no healthy handler queue is full. */
-  roomInQueues(): Promise<void>;
-  /** Resolves once every handler (not stalled) has settled `ticket`. */
-  settled(ticket: number): Promise<void>;
-  /** The ticket of the newest batch dispatched so far (socket or spool). */
-  lastTicket(): number;
-  /** Records that the instance's batches up to `seq` are committed (journal included). */
-  commit(instance: ReplayedInstance, seq: number): void;
+/** The parts of the master a replay works with. */
+export interface RecoveryParts {
+  readonly registry: Registry;
+  readonly dispatcher: Dispatcher;
+  readonly acks: Acks;
+  /** The master's WARNING. */
   warning(message: string): void;
+  /** "running" while the master accepts workers, "closing" in shutdown(), "closed" after it. */
+  phase(): "running" | "closing" | "closed";
 }
 
 /**
@@ -53,7 +40,7 @@ export interface RecoveryHost {
 export class SpoolRecovery {
   readonly #dir: string;
   readonly #maxFrameBytes: number;
-  readonly #host: RecoveryHost;
+  readonly #parts: RecoveryParts;
   readonly #replaying = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Spools refused as not ours alone, so each is reported once, not at every scan. */
@@ -62,10 +49,10 @@ export class SpoolRecovery {
   #started = false;
   #watcher: FSWatcher | undefined;
 
-  constructor(socketPath: string, maxFrameBytes: number, host: RecoveryHost) {
+  constructor(socketPath: string, maxFrameBytes: number, parts: RecoveryParts) {
     this.#dir = spoolDir(socketPath);
     this.#maxFrameBytes = maxFrameBytes;
-    this.#host = host;
+    this.#parts = parts;
   }
 
   /**
@@ -79,7 +66,8 @@ export class SpoolRecovery {
     this.#started = true;
     try {
       this.#watcher = watch(this.#dir, (_event, name) => {
-        if (this.#host.running && typeof name === "string" && name.endsWith(CLOSED_SUFFIX)) this.scan();
+        if (this.#parts.phase() === "running" && typeof name === "string" && name.endsWith(CLOSED_SUFFIX))
+          this.scan();
       });
       this.#watcher.on("error", () => {
         // The periodic scan still covers the directory.
@@ -103,7 +91,7 @@ export class SpoolRecovery {
     for (const delay of SPOOL_CHECK_DELAYS_MS) {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
-        if (this.#host.running) this.scan(instanceId);
+        if (this.#parts.phase() === "running") this.scan(instanceId);
       }, delay);
       timer.unref();
       this.#timers.add(timer);
@@ -123,7 +111,7 @@ export class SpoolRecovery {
       if (!closed && !name.endsWith(ACTIVE_SUFFIX)) continue;
       const id = name.slice(0, name.length - (closed ? CLOSED_SUFFIX : ACTIVE_SUFFIX).length);
       if (onlyInstance !== undefined && id !== onlyInstance) continue;
-      if (this.#replaying.has(id) || this.#host.isConnected(id)) continue;
+      if (this.#replaying.has(id) || this.#parts.registry.isConnected(id)) continue;
       this.#replay(join(this.#dir, name), closed).catch((error: unknown) => {
         process.stderr.write(`logmux: master: replaying spool ${name} failed: ${describeError(error, [])}\n`);
       });
@@ -137,7 +125,8 @@ export class SpoolRecovery {
   }
 
   async #replay(path: string, closed: boolean): Promise<void> {
-    const host = this.#host;
+    const { registry, dispatcher, acks } = this.#parts;
+    const warning = (message: string): void => this.#parts.warning(message);
     let reader: SpoolReader;
     try {
       reader = new SpoolReader(path, this.#maxFrameBytes);
@@ -147,13 +136,11 @@ export class SpoolRecovery {
         // ours to delete.
         if (!this.#refused.has(path)) {
           this.#refused.add(path);
-          host.warning(
-            `Refused ${error.what} ${error.path}: it ${error.reason}. Left in place, not replayed`,
-          );
+          warning(`Refused ${error.what} ${error.path}: it ${error.reason}. Left in place, not replayed`);
         }
         return;
       }
-      host.warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
+      warning(`Ignored unreadable spool ${path}: ${describeError(error, [])}`);
       return;
     }
     const { header } = reader;
@@ -162,7 +149,7 @@ export class SpoolRecovery {
       return;
     }
     this.#replaying.add(header.instanceId);
-    const instance = host.instanceFor(header.instanceId, header.name, header.pid);
+    const instance = registry.instanceFor(header.instanceId, header.name, header.pid);
     const source: RecordSource = { name: header.name, nameBytes: header.nameBytes, pid: header.pid };
     let records = 0;
     let lastTicket = 0;
@@ -182,33 +169,34 @@ export class SpoolRecovery {
           instance.dispatchedSeq = seq;
           instance.recordsReceived += batch.count;
           records += batch.count;
-          lastTicket = host.deliver(batch);
+          registry.recordsReceived += batch.count;
+          lastTicket = dispatcher.dispatch(batch);
           lastSeq = seq;
         }
-        await host.roomInQueues();
+        await dispatcher.roomInQueues();
       }
       if (reader.damaged) {
-        host.warning(`Spool ${path} of ${header.name} (pid ${header.pid}) ends in a damaged frame`);
+        warning(`Spool ${path} of ${header.name} (pid ${header.pid}) ends in a damaged frame`);
       }
     } catch (error) {
-      host.warning(`Stopped replaying spool ${path}: ${describeError(error, [])}`);
+      warning(`Stopped replaying spool ${path}: ${describeError(error, [])}`);
     } finally {
       reader.close();
     }
     // Wait for everything dispatched so far, not only what this replay dispatched: the spool of a
     // worker that exited repeats batches its socket delivered moments ago, and the file may go only
     // once those are committed too, or a master crash now would lose them.
-    await host.settled(host.lastTicket());
-    if (lastTicket > 0) host.commit(instance, lastSeq);
+    await dispatcher.settled(dispatcher.lastTicket);
+    if (lastTicket > 0) acks.commit(instance, lastSeq);
     this.#replaying.delete(header.instanceId);
-    if (host.closed) return; // shut down mid-replay: the next master finishes the file
+    if (this.#parts.phase() === "closed") return; // shut down mid-replay: the next master finishes the file
     try {
       unlinkSync(path);
     } catch {
       // Gone already: nothing left to deliver twice.
     }
     if (records > 0) {
-      host.warning(
+      warning(
         `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
       );
     }

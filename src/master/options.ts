@@ -1,0 +1,74 @@
+import { InvalidConfigError } from "../errors.js";
+
+/** Options for {@link MasterLogger} beyond the shared {@link LoggerConfig}. */
+export interface MasterLoggerOptions {
+  /**
+   * Bytes of undelivered records the master holds per handler (in wire bytes, counting the slice
+   * the handler is writing until it finishes). When a healthy handler's queue passes it, the master
+   * stops reading worker sockets until it drains (workers keep the records); when a stalled
+   * handler's queue passes it, its oldest records are dropped and counted.
+   * @default 67108864 (64 MiB)
+   * @example { maxQueueBytes: 16 * 1024 * 1024 }
+   */
+  maxQueueBytes?: number;
+  /**
+   * A handler whose push has not settled after this long is "stalled": acknowledgements to workers
+   * stop waiting for it, and its queue may drop (counted) instead of holding up the others.
+   * @default 5000
+   * @example { handlerStallMs: 2000 }
+   */
+  handlerStallMs?: number;
+  /**
+   * A connection must send its first frame (HELLO, or STATUS_QUERY for a status client) within
+   * this long, or it is closed and reported as a protocol error: a client that connects and says
+   * nothing would otherwise hold a socket forever. Time the master spends paused by handler
+   * backpressure does not count.
+   * @default 10000
+   * @example { handshakeTimeoutMs: 2000 }
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * A frame must arrive whole within this long of its first byte, or the connection is closed and
+   * reported as a protocol error (a sender trickling a large frame byte by byte). Time the master
+   * spends paused by handler backpressure does not count.
+   * @default 30000
+   * @example { frameTimeoutMs: 10000 }
+   */
+  frameTimeoutMs?: number;
+  /**
+   * Name under which the master's own records appear.
+   * @default "MASTER"
+   * @example { name: "aggregator" }
+   */
+  name?: string;
+}
+
+/** {@link MasterLoggerOptions} with every default applied and every value checked. */
+export interface ResolvedMasterOptions {
+  readonly maxQueueBytes: number;
+  readonly handlerStallMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly frameTimeoutMs: number;
+  readonly name: string;
+}
+
+/** Applies the defaults; throws InvalidConfigError naming the first field that is not accepted. */
+export function resolveMasterOptions(options: MasterLoggerOptions): ResolvedMasterOptions {
+  const resolved = {
+    maxQueueBytes: options.maxQueueBytes ?? 64 * 1024 * 1024,
+    handlerStallMs: options.handlerStallMs ?? 5000,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
+    name: options.name ?? "MASTER",
+  };
+  for (const field of ["maxQueueBytes", "handlerStallMs", "handshakeTimeoutMs", "frameTimeoutMs"] as const) {
+    const value = resolved[field];
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new InvalidConfigError(field, `expected a positive integer, got ${String(value)}`);
+    }
+  }
+  if (typeof resolved.name !== "string" || resolved.name === "") {
+    throw new InvalidConfigError("name", `expected a non-empty string, got ${String(resolved.name)}`);
+  }
+  return resolved;
+}
