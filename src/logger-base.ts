@@ -11,8 +11,6 @@ export type LogMessage = string | Uint8Array;
 export abstract class LoggerBase {
   /** Records below this level are discarded before anything is encoded. */
   protected minLevel: number = LogLevel.INFO;
-  /** Log calls that failed internally (and were swallowed, as promised). */
-  protected internalErrors = 0;
 
   /** Encodes and queues one record that already passed the level check. */
   protected abstract emit(level: number, message: LogMessage, data: Uint8Array | undefined): void;
@@ -62,7 +60,7 @@ export abstract class LoggerBase {
       if (data !== undefined && !(data instanceof Uint8Array)) data = undefined;
       this.emit(level, message, data);
     } catch {
-      this.internalErrors++;
+      // Swallowed, as promised: a logging failure must not become the application's failure.
     }
   }
 }

@@ -14,7 +14,7 @@ import {
   MasterLogger,
   type MasterLoggerOptions,
 } from "../src/index.js";
-import { spoolDir } from "../src/state-dir.js";
+import { spoolDir } from "../src/state/dirs.js";
 import { CollectHandler } from "./helpers/collect.js";
 import {
   exited,

@@ -1,5 +1,5 @@
-import { nsToMs } from "../clock.js";
 import { LEVEL_NAMES } from "../levels.js";
+import { nsToMs } from "../protocol/clock.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import type { ByteSink } from "./sink.js";

@@ -1,6 +1,6 @@
-import { nsToMs } from "../clock.js";
 import { InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES } from "../levels.js";
+import { nsToMs } from "../protocol/clock.js";
 import {
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,

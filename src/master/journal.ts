@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { UnsafePathError } from "../errors.js";
 import { readU64, writeU64 } from "../protocol/u64.js";
-import { ensureStateDirectories, journalPath, openOwnFile } from "../state-dir.js";
+import { ensureStateDirectories, journalPath, openOwnFile } from "../state/dirs.js";
 
 /** 8-byte instance id + u64 seq. */
 const ENTRY_BYTES = 16;

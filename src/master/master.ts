@@ -8,7 +8,7 @@ import { BatchBuilder } from "../protocol/encoder.js";
 import type { RecordSource } from "../protocol/record-batch.js";
 import type { MasterStatus, WorkerHealth } from "../protocol/status.js";
 import { describeError } from "../redact.js";
-import { ensureStateDirectories } from "../state-dir.js";
+import { ensureStateDirectories } from "../state/dirs.js";
 import { listenUnix, removeSocketFile } from "../transport/server.js";
 import { Acks } from "./acks.js";
 import { Connections } from "./connections.js";

@@ -1,5 +1,5 @@
-import { readNsAsMs } from "../clock.js";
 import { ProtocolError } from "../errors.js";
+import { readNsAsMs } from "./clock.js";
 import {
   BATCH_HEADER_BYTES,
   EndKind,

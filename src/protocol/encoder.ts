@@ -1,4 +1,4 @@
-import { nowMs, setMsAsNs } from "../clock.js";
+import { nowMs, setMsAsNs } from "./clock.js";
 import {
   BATCH_COUNT_OFFSET,
   BATCH_HEADER_BYTES,

@@ -1,6 +1,6 @@
-import { readNsAsMs, readNsBigInt } from "../clock.js";
 import type { LogLevel } from "../levels.js";
 import type { LogRecord } from "../record.js";
+import { readNsAsMs, readNsBigInt } from "./clock.js";
 import {
   RECORD_FLAG_DATA,
   RECORD_HEADER_BYTES,

@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { dirname, join } from "node:path";
 import { MAX_SOCKET_PATH_BYTES } from "../config.js";
 import { AddressInUseError, LogmuxError, UnsafePathError } from "../errors.js";
-import { currentUid, socketDirectoryProblem } from "../state-dir.js";
+import { currentUid, socketDirectoryProblem } from "../state/dirs.js";
 
 /** Owner-only: other local users must not be able to inject records or read status. */
 const SOCKET_MODE = 0o600;

@@ -2,7 +2,7 @@ import type { LoggerConfig } from "../config.js";
 import { BATCH_COUNT_OFFSET, BATCH_SEQ_OFFSET } from "../protocol/constants.js";
 import { BatchBuilder } from "../protocol/encoder.js";
 import { readU64 } from "../protocol/u64.js";
-import { Spool } from "../spool.js";
+import { Spool } from "../state/spool.js";
 
 /** A sealed batch held until the master acknowledges its seq. */
 export interface SealedBatch {

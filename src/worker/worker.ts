@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
-import { writeNowNs } from "../clock.js";
 import { LoggerConfig } from "../config.js";
 import { InvalidConfigError } from "../errors.js";
 import { LogLevel } from "../levels.js";
 import { LoggerBase, type LogMessage } from "../logger-base.js";
+import { writeNowNs } from "../protocol/clock.js";
 import { BATCH_HEADER_BYTES, EndKind, MessageType } from "../protocol/constants.js";
 import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import {

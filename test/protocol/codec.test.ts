@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { nowMs, nsToMs, readNsAsMs, readNsBigInt, writeMsAsNs } from "../../src/clock.js";
+import { nowMs, nsToMs, readNsAsMs, readNsBigInt, writeMsAsNs } from "../../src/protocol/clock.js";
 import {
   BATCH_HEADER_BYTES,
   EndKind,

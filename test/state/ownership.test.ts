@@ -28,10 +28,10 @@ import {
   LogLevel,
   MasterLogger,
   UnsafePathError,
-} from "../src/index.js";
-import { writeU64 } from "../src/protocol/u64.js";
-import { journalPath, spoolDir, stateDir } from "../src/state-dir.js";
-import { CollectHandler } from "./helpers/collect.js";
+} from "../../src/index.js";
+import { writeU64 } from "../../src/protocol/u64.js";
+import { journalPath, spoolDir, stateDir } from "../../src/state/dirs.js";
+import { CollectHandler } from "../helpers/collect.js";
 import {
   exited,
   forkFixture,
@@ -40,7 +40,7 @@ import {
   stderrOf,
   tempDir,
   waitFor,
-} from "./helpers/processes.js";
+} from "../helpers/processes.js";
 
 const asRoot = { skip: process.getuid?.() !== 0 && "needs root: files of another user are made with chown" };
 

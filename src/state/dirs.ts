@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
-import { UnsafePathError } from "./errors.js";
+import { UnsafePathError } from "../errors.js";
 
 /**
  * Where a master and its workers keep what must survive a crash: the worker spools and the

@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { LoggerConfig, type LoggerConfigOptions, type LogRecord, MasterLogger } from "../src/index.js";
-import { LEVEL_NAMES, LogLevel } from "../src/levels.js";
-import { CollectHandler } from "./helpers/collect.js";
+import { LoggerConfig, type LoggerConfigOptions, type LogRecord, MasterLogger } from "../../src/index.js";
+import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
+import { CollectHandler } from "../helpers/collect.js";
 import {
   exited,
   fixturesDir,
@@ -18,7 +18,7 @@ import {
   stderrOf,
   tempDir,
   waitFor,
-} from "./helpers/processes.js";
+} from "../helpers/processes.js";
 
 function rig(t: TestContext, extra: LoggerConfigOptions = {}): { options: LoggerConfigOptions; dir: string } {
   const dir = tempDir(t);

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { BaseLogHandler, LoggerConfig, type LogRecord, MasterLogger } from "../src/index.js";
-import { batchFrame, helloFrame, rawConnect, T } from "./helpers/frames.js";
-import { tempDir } from "./helpers/processes.js";
+import { BaseLogHandler, LoggerConfig, type LogRecord, MasterLogger } from "../../src/index.js";
+import { batchFrame, helloFrame, rawConnect, T } from "../helpers/frames.js";
+import { tempDir } from "../helpers/processes.js";
 
 /** Holds every push until the test opens the gate, like a slow disk. */
 class GatedHandler extends BaseLogHandler {

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { u32 } from "./protocol/u32.js";
+import { u32 } from "./u32.js";
 
 /**
  * A wall clock cheap enough for the log call: a monotonic high-resolution counter anchored once to

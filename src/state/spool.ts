@@ -9,9 +9,9 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { ProtocolError } from "./errors.js";
-import { encodeName } from "./protocol/encoder.js";
-import { ensureStateDirectories, openOwnFile, spoolDir } from "./state-dir.js";
+import { ProtocolError } from "../errors.js";
+import { encodeName } from "../protocol/encoder.js";
+import { ensureStateDirectories, openOwnFile, spoolDir } from "./dirs.js";
 
 /** "LMSP": a spool file, not some other file that happens to sit in the directory. */
 const SPOOL_MAGIC = 0x50534d4c;
