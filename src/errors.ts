@@ -1,21 +1,32 @@
 /**
- * Every error logmux raises is a {@link LogmuxError} with a stable `code`, so callers can branch on
- * `err.code` instead of parsing messages (the undici convention).
+ * One class per stable code, the undici convention: callers branch on `err.code` (or
+ * `instanceof`) instead of parsing messages. The README's error table lists the same pairs, and
+ * `test/errors.test.ts` keeps the three in step.
  */
-export class LogmuxError extends Error {
-  readonly code: string;
-  constructor(message: string, code = "LOGMUX_ERROR", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "LogmuxError";
-    this.code = code;
-  }
+
+/** Every code a logmux error can carry. */
+export type LogmuxErrorCode =
+  | "LOGMUX_INVALID_CONFIG"
+  | "LOGMUX_PROTOCOL_ERROR"
+  | "LOGMUX_ADDRESS_IN_USE"
+  | "LOGMUX_UNSAFE_PATH"
+  | "LOGMUX_LISTEN_FAILED"
+  | "LOGMUX_HANDLER_ERROR"
+  | "LOGMUX_CLOSED"
+  | "LOGMUX_NO_MASTER"
+  | "LOGMUX_STATUS_TIMEOUT";
+
+/** The base of every error logmux raises; never raised itself. */
+export abstract class LogmuxError extends Error {
+  abstract readonly code: LogmuxErrorCode;
 }
 
 /** A configuration value was rejected; the message names the field and what it accepts. */
 export class InvalidConfigError extends LogmuxError {
+  readonly code = "LOGMUX_INVALID_CONFIG";
   readonly field: string;
   constructor(field: string, message: string) {
-    super(`Invalid ${field}: ${message}`, "LOGMUX_INVALID_CONFIG");
+    super(`Invalid ${field}: ${message}`);
     this.name = "InvalidConfigError";
     this.field = field;
   }
@@ -23,17 +34,19 @@ export class InvalidConfigError extends LogmuxError {
 
 /** A peer sent bytes that do not follow docs/protocol.md; only that connection is closed. */
 export class ProtocolError extends LogmuxError {
-  constructor(message: string) {
-    super(message, "LOGMUX_PROTOCOL_ERROR");
+  readonly code = "LOGMUX_PROTOCOL_ERROR";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ProtocolError";
   }
 }
 
 /** The socket path is held by a live master (or is not ours to take). */
 export class AddressInUseError extends LogmuxError {
+  readonly code = "LOGMUX_ADDRESS_IN_USE";
   readonly path: string;
   constructor(path: string, message: string) {
-    super(message, "LOGMUX_ADDRESS_IN_USE");
+    super(message);
     this.name = "AddressInUseError";
     this.path = path;
   }
@@ -45,13 +58,14 @@ export class AddressInUseError extends LogmuxError {
  * could plant or swap what logmux would trust. `path` names it; the message says why.
  */
 export class UnsafePathError extends LogmuxError {
+  readonly code = "LOGMUX_UNSAFE_PATH";
   /** What the path is for, e.g. "spool" or "state directory". */
   readonly what: string;
   readonly path: string;
   /** Why it is refused, e.g. "belongs to uid 65534, not to this user (uid 0)". */
   readonly reason: string;
   constructor(what: string, path: string, reason: string) {
-    super(`${what} ${path} ${reason}`, "LOGMUX_UNSAFE_PATH");
+    super(`${what} ${path} ${reason}`);
     this.name = "UnsafePathError";
     this.what = what;
     this.path = path;
@@ -59,11 +73,24 @@ export class UnsafePathError extends LogmuxError {
   }
 }
 
+/** The master could not listen on its socket for a reason other than another master holding it. */
+export class ListenFailedError extends LogmuxError {
+  readonly code = "LOGMUX_LISTEN_FAILED";
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ListenFailedError";
+    this.path = path;
+  }
+}
+
 /** A handler failed; the message has already had the handler's secrets removed. */
 export class HandlerError extends LogmuxError {
+  readonly code = "LOGMUX_HANDLER_ERROR";
+  /** The handler's label, e.g. `FileLogHandler(/var/log/app.log)`. */
   readonly handler: string;
   constructor(handler: string, message: string, options?: ErrorOptions) {
-    super(`${handler}: ${message}`, "LOGMUX_HANDLER_ERROR", options);
+    super(`${handler}: ${message}`, options);
     this.name = "HandlerError";
     this.handler = handler;
   }
@@ -71,8 +98,33 @@ export class HandlerError extends LogmuxError {
 
 /** An operation was attempted on something already closed. */
 export class ClosedError extends LogmuxError {
+  readonly code = "LOGMUX_CLOSED";
   constructor(what: string) {
-    super(`${what} is closed`, "LOGMUX_CLOSED");
+    super(`${what} is closed`);
     this.name = "ClosedError";
+  }
+}
+
+/** `queryStatus` (and `logmux status`): nothing accepts connections at the socket path. */
+export class NoMasterError extends LogmuxError {
+  readonly code = "LOGMUX_NO_MASTER";
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NoMasterError";
+    this.path = path;
+  }
+}
+
+/** `queryStatus`: the master accepted the connection but sent no status in time. */
+export class StatusTimeoutError extends LogmuxError {
+  readonly code = "LOGMUX_STATUS_TIMEOUT";
+  readonly path: string;
+  readonly timeoutMs: number;
+  constructor(path: string, timeoutMs: number) {
+    super(`no status from the master at ${path} within ${timeoutMs} ms`);
+    this.name = "StatusTimeoutError";
+    this.path = path;
+    this.timeoutMs = timeoutMs;
   }
 }

@@ -11,8 +11,12 @@ export {
   ClosedError,
   HandlerError,
   InvalidConfigError,
+  ListenFailedError,
   LogmuxError,
+  type LogmuxErrorCode,
+  NoMasterError,
   ProtocolError,
+  StatusTimeoutError,
   UnsafePathError,
 } from "./errors.js";
 export { FORMAT_KEYS, LinePattern } from "./format/pattern.js";

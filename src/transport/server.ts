@@ -2,7 +2,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkS
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { MAX_SOCKET_PATH_BYTES } from "../config.js";
-import { AddressInUseError, LogmuxError, UnsafePathError } from "../errors.js";
+import { AddressInUseError, ListenFailedError, UnsafePathError } from "../errors.js";
 import { currentUid, socketDirectoryProblem } from "../state/dirs.js";
 
 /** Owner-only: other local users must not be able to inject records or read status. */
@@ -123,9 +123,9 @@ async function bindViaPrivateDirectory(server: Server, path: string): Promise<vo
   try {
     const temporary = join(directory, "s");
     if (Buffer.byteLength(temporary) > MAX_SOCKET_PATH_BYTES) {
-      throw new LogmuxError(
+      throw new ListenFailedError(
+        path,
         `cannot listen on ${path} from a worker thread: binding it owner-only there needs a path of ${Buffer.byteLength(temporary)} bytes, over the ${MAX_SOCKET_PATH_BYTES} Unix sockets allow; use a shorter socket path or run the master on the main thread`,
-        "LOGMUX_LISTEN_FAILED",
       );
     }
     const bound = listening(server, path);
@@ -139,7 +139,7 @@ async function bindViaPrivateDirectory(server: Server, path: string): Promise<vo
       if ((error as NodeJS.ErrnoException).code === "EEXIST") {
         throw new AddressInUseError(path, `${path} is in use: another master is listening on it`);
       }
-      throw new LogmuxError(`cannot listen on ${path}: ${(error as Error).message}`, "LOGMUX_LISTEN_FAILED", {
+      throw new ListenFailedError(path, `cannot listen on ${path}: ${(error as Error).message}`, {
         cause: error,
       });
     }
@@ -157,7 +157,7 @@ function listening(server: Server, path: string): Promise<void> {
         fail(new AddressInUseError(path, `${path} is in use: another master is listening on it`));
       } else {
         fail(
-          new LogmuxError(`cannot listen on ${path}: ${error.message}`, "LOGMUX_LISTEN_FAILED", {
+          new ListenFailedError(path, `cannot listen on ${path}: ${error.message}`, {
             cause: error,
           }),
         );

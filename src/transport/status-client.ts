@@ -1,6 +1,6 @@
 import { isAbsolute } from "node:path";
 import { parseIpcPath } from "../config.js";
-import { LogmuxError } from "../errors.js";
+import { InvalidConfigError, NoMasterError, ProtocolError, StatusTimeoutError } from "../errors.js";
 import { MessageType } from "../protocol/constants.js";
 import { FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import { encodeStatusQuery } from "../protocol/encoder.js";
@@ -13,9 +13,9 @@ const MAX_STATUS_FRAME_BYTES = 16 * 1024 * 1024;
 /**
  * Asks the master listening at `path` (`"ipc:///run/app/log.sock"`, or the bare socket path) for
  * its {@link MasterStatus}: one STATUS_QUERY, one STATUS reply, then the connection is closed.
- * Rejects with a {@link LogmuxError} whose `code` is `LOGMUX_NO_MASTER` when nothing accepts the
- * connection, `LOGMUX_STATUS_TIMEOUT` when no reply arrives within `timeoutMs`, and
- * `LOGMUX_PROTOCOL_ERROR` when the reply is not a STATUS.
+ * Rejects with {@link NoMasterError} (`LOGMUX_NO_MASTER`) when nothing accepts the connection,
+ * {@link StatusTimeoutError} (`LOGMUX_STATUS_TIMEOUT`) when no reply arrives within `timeoutMs`,
+ * and {@link ProtocolError} (`LOGMUX_PROTOCOL_ERROR`) when the reply is not a STATUS.
  *
  * @example
  * ```ts
@@ -31,7 +31,9 @@ export function queryStatus(path: string, timeoutMs = 2000): Promise<MasterStatu
     return Promise.reject(error);
   }
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    return Promise.reject(new LogmuxError(`timeoutMs must be a positive number, got ${timeoutMs}`));
+    return Promise.reject(
+      new InvalidConfigError("timeoutMs", `expected a positive number, got ${timeoutMs}`),
+    );
   }
   return new Promise((resolve, reject) => {
     const socket = connectUnix(socketPath);
@@ -44,43 +46,19 @@ export function queryStatus(path: string, timeoutMs = 2000): Promise<MasterStatu
       if (error) reject(error);
       else resolve(status!);
     };
-    const timer = setTimeout(
-      () =>
-        finish(
-          new LogmuxError(
-            `no status from the master at ${socketPath} within ${timeoutMs} ms`,
-            "LOGMUX_STATUS_TIMEOUT",
-          ),
-        ),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new StatusTimeoutError(socketPath, timeoutMs)), timeoutMs);
     const reader = new FrameReader(MAX_STATUS_FRAME_BYTES, (frame) => {
       const type = frameType(frame);
       if (type === MessageType.STATUS) {
         try {
           finish(undefined, JSON.parse(frameText(frame)) as MasterStatus);
         } catch (error) {
-          finish(
-            new LogmuxError(
-              `the master's STATUS is not valid JSON: ${(error as Error).message}`,
-              "LOGMUX_PROTOCOL_ERROR",
-            ),
-          );
+          finish(new ProtocolError(`the master's STATUS is not valid JSON: ${(error as Error).message}`));
         }
       } else if (type === MessageType.ERROR) {
-        finish(
-          new LogmuxError(
-            `the master refused the status query: ${frameText(frame)}`,
-            "LOGMUX_PROTOCOL_ERROR",
-          ),
-        );
+        finish(new ProtocolError(`the master refused the status query: ${frameText(frame)}`));
       } else {
-        finish(
-          new LogmuxError(
-            `expected a STATUS reply, got message type 0x${type.toString(16)}`,
-            "LOGMUX_PROTOCOL_ERROR",
-          ),
-        );
+        finish(new ProtocolError(`expected a STATUS reply, got message type 0x${type.toString(16)}`));
       }
     });
     socket.on("connect", () => socket.write(encodeStatusQuery()));
@@ -88,9 +66,7 @@ export function queryStatus(path: string, timeoutMs = 2000): Promise<MasterStatu
       try {
         reader.push(chunk);
       } catch (error) {
-        finish(
-          new LogmuxError(`bad reply from the master: ${(error as Error).message}`, "LOGMUX_PROTOCOL_ERROR"),
-        );
+        finish(new ProtocolError(`bad reply from the master: ${(error as Error).message}`));
       }
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -101,18 +77,11 @@ export function queryStatus(path: string, timeoutMs = 2000): Promise<MasterStatu
             ? "nothing accepts connections there"
             : error.message;
       finish(
-        new LogmuxError(`no master is listening at ${socketPath} (${why})`, "LOGMUX_NO_MASTER", {
-          cause: error,
-        }),
+        new NoMasterError(socketPath, `no master is listening at ${socketPath} (${why})`, { cause: error }),
       );
     });
     socket.on("close", () =>
-      finish(
-        new LogmuxError(
-          `the master at ${socketPath} closed the connection without a status`,
-          "LOGMUX_PROTOCOL_ERROR",
-        ),
-      ),
+      finish(new ProtocolError(`the master at ${socketPath} closed the connection without a status`)),
     );
   });
 }
