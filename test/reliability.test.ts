@@ -315,6 +315,32 @@ describe("handler faults", () => {
     assert.ok(stderr.some((line) => line.includes("handler rejected")));
   });
 
+  it("shutdown's report names only the handlers that did not take records, not every handler after a drop summary", async (t) => {
+    const { options } = rig(t, { shutdownTimeoutMs: 300 });
+    const collect = new CollectHandler();
+    const master = await startMaster(t, options, [new HangingHandler(), collect], {
+      handlerStallMs: 100,
+      maxQueueBytes: 4096,
+    });
+    master.info("master record 0, the one the hanging push takes");
+    await collect.until((r) => r.length === 1, 5000, "the first push");
+    for (let i = 1; i <= 200; i++) master.info(`master record ${i} ${"x".repeat(60)}`);
+    await waitFor(() => master.status().handlers[0]!.dropped > 0, 5000, "the stalled handler to drop");
+    const mine = (r: LogRecord[]) => r.filter((x) => x.message.startsWith("master record")).length;
+    await collect.until((r) => mine(r) === 201, 5000, "the healthy handler's records");
+    // Shut down before the periodic drop summary: shutdown writes it, a record of its own.
+    const stderr = await captureStderr(() => master.shutdown());
+    const claims = stderr.filter((line) => line.includes("did not take"));
+    assert.ok(
+      claims.some((line) => /HangingHandler did not take \d+ records/.test(line)),
+      stderr.join(""),
+    );
+    assert.deepEqual(
+      claims.filter((line) => line.includes("CollectHandler")),
+      [],
+    );
+  });
+
   it("shutdown() gives up on a hanging handler after shutdownTimeoutMs and says what it could not deliver", async (t) => {
     const { options } = rig(t, { shutdownTimeoutMs: 300 });
     const master = await startMaster(t, options, [new HangingHandler()], { handlerStallMs: 60_000 });

@@ -236,8 +236,9 @@ export class MasterLogger extends LoggerBase {
     await withDeadline(this.#dispatcher.idle(), deadline);
     this.#connections.destroyAll();
     this.#reports.close();
-    this.#reports.drops();
+    // Counted before the drop summary, which is a record of its own in every handler's queue.
     this.#reports.undelivered();
+    this.#reports.drops();
     // Give the master's own last records (e.g. the drop report) a chance to reach the handlers.
     await withDeadline(this.#dispatcher.idle(), deadline);
     await Promise.all(
