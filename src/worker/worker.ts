@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { Socket } from "node:net";
 import { LoggerConfig } from "../config.js";
 import { InvalidConfigError } from "../errors.js";
 import { LogLevel } from "../levels.js";
 import { LoggerBase, type LogMessage } from "../logger-base.js";
 import { writeNowNs } from "../protocol/clock.js";
-import { BATCH_HEADER_BYTES, EndKind, MessageType } from "../protocol/constants.js";
-import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "../protocol/decoder.js";
+import { BATCH_HEADER_BYTES, EndKind } from "../protocol/constants.js";
 import {
   BatchBuilder,
   encodeDrops,
@@ -16,14 +14,11 @@ import {
   recordBytes,
   type WorkerEnd,
 } from "../protocol/encoder.js";
-import { Backoff, connectUnix } from "../transport/client.js";
 import { Backlog } from "./backlog.js";
 import { type ExitParticipant, unwatchExit, watchExit } from "./exit-hooks.js";
 import { truncateRecord } from "./fit-record.js";
-import { idleSocketFd, SYNC_WRITE_DEADLINE_MS, writeFully } from "./sync-write.js";
-
-/** Replies from the master are tiny (WELCOME, ACK, GOODBYE, ERROR text); anything bigger is wrong. */
-const MAX_REPLY_FRAME_BYTES = 64 * 1024;
+import { MasterLink, withTimeout } from "./link.js";
+import { SYNC_WRITE_DEADLINE_MS } from "./sync-write.js";
 
 interface Waiter {
   seq: number;
@@ -57,19 +52,12 @@ const SHUTDOWN_CALLED: WorkerEnd = { kind: EndKind.SHUTDOWN, detail: 0, text: ""
 export class WorkerLogger extends LoggerBase implements ExitParticipant {
   readonly name: string;
   readonly config: LoggerConfig;
-  readonly #hello: Buffer;
   readonly #backlog: Backlog;
+  readonly #link: MasterLink;
   /** The open batch: where the log call appends. */
   #builder: BatchBuilder | undefined;
   #writtenSeq = 0;
   #waiters: Waiter[] = [];
-  #socket: Socket | undefined;
-  #welcomed = false;
-  #writable = false;
-  #goodbye = false;
-  #connection = 0;
-  #backoff: Backoff;
-  #reconnectTimer: NodeJS.Timeout | undefined;
   #flushTimer: NodeJS.Timeout;
   #heartbeatTimer: NodeJS.Timeout;
   #sendScheduled = false;
@@ -77,10 +65,6 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   #reportedDropped = 0;
   #state = RUNNING;
   #shutdown: Promise<void> | undefined;
-  /** A synchronous write failed part-way: the stream may hold a torn frame, so nothing more goes on it. */
-  #syncBroken = false;
-  /** HELLO was handed to this connection's socket (whole on the wire once its write queue is empty). */
-  #helloSent = false;
 
   constructor(config: LoggerConfig, name: string = `WORKER${process.pid}`) {
     super();
@@ -93,21 +77,50 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     this.config = config;
     this.name = name;
     this.minLevel = config.baseLevel;
-    this.#backoff = new Backoff(config.reconnectMinMs, config.reconnectMaxMs);
     // Timers are unref'd: a logger must never be the reason a process stays alive. The exit hook
     // writes out whatever is left when the process ends on its own.
     this.#flushTimer = setInterval(() => this.#tick(), config.flushIntervalMs).unref();
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), config.heartbeatIntervalMs).unref();
     const instanceId = randomBytes(8);
     this.#backlog = new Backlog(config, { instanceId, pid: process.pid, name });
-    this.#hello = encodeHello({
+    const hello = encodeHello({
       pid: process.pid,
       instanceId,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       name,
     });
+    this.#link = new MasterLink(
+      {
+        socketPath: config.socketPath,
+        hello,
+        name,
+        reconnectMinMs: config.reconnectMinMs,
+        reconnectMaxMs: config.reconnectMaxMs,
+      },
+      {
+        welcomed: (lastCommittedSeq) => {
+          this.#acknowledge(lastCommittedSeq);
+          this.#reportDrops();
+          this.#pump();
+        },
+        acked: (seq) => this.#acknowledge(seq),
+        goodbye: () => {
+          this.#seal();
+          this.#pump();
+        },
+        written: (seq) => {
+          if (seq > this.#writtenSeq) this.#writtenSeq = seq;
+          this.#wake();
+        },
+        drained: () => this.#pump(),
+        closed: () => {
+          this.#backlog.sendIndex = 0;
+          this.#writtenSeq = this.#backlog.ackedSeq;
+        },
+      },
+    );
     watchExit(this, config.handleSignals);
-    this.#connect();
+    this.#link.connect();
   }
 
   isRunning(): boolean {
@@ -186,123 +199,11 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     this.#pump();
   }
 
-  // ---- the connection ---------------------------------------------------------------------------
-
-  #connect(): void {
-    this.#reconnectTimer = undefined;
-    if (this.#state === CLOSED) return;
-    const connection = ++this.#connection;
-    const socket = connectUnix(this.config.socketPath);
-    // Like the timers, the connection must not keep the process alive; the exit hook delivers what
-    // is left. shutdown() refs it again, since then the caller is waiting on delivery.
-    if (this.#state === RUNNING) socket.unref();
-    this.#socket = socket;
-    this.#welcomed = false;
-    this.#helloSent = false;
-    this.#syncBroken = false;
-    this.#goodbye = false;
-    const reader = new FrameReader(MAX_REPLY_FRAME_BYTES, (frame) => this.#onReply(socket, frame));
-    socket.on("connect", () => {
-      socket.write(this.#hello);
-      this.#helloSent = true;
-    });
-    socket.on("data", (chunk: Buffer) => {
-      try {
-        reader.push(chunk);
-      } catch (error) {
-        process.stderr.write(
-          `logmux: worker ${this.name}: bad reply from master: ${(error as Error).message}\n`,
-        );
-        socket.destroy();
-      }
-    });
-    socket.on("drain", () => {
-      if (connection !== this.#connection) return;
-      this.#writable = true;
-      this.#pump();
-    });
-    socket.on("end", () => {
-      // The master closed its side (shutdown finished); ours follows.
-      socket.end();
-    });
-    socket.on("error", () => {
-      // 'close' always follows; reconnecting is handled there.
-    });
-    socket.on("close", () => this.#onClose(connection));
-  }
-
-  #onReply(socket: Socket, frame: Buffer): void {
-    switch (frameType(frame)) {
-      case MessageType.WELCOME: {
-        const { lastCommittedSeq } = decodeWelcome(frame);
-        this.#welcomed = true;
-        this.#writable = true;
-        this.#backoff.reset();
-        this.#acknowledge(lastCommittedSeq);
-        this.#reportDrops();
-        this.#pump();
-        return;
-      }
-      case MessageType.ACK:
-        this.#acknowledge(decodeU64Message(frame, "ACK"));
-        return;
-      case MessageType.GOODBYE:
-        // The master is shutting down: hand over everything we hold, then half-close so it knows
-        // nothing more is coming. Unacknowledged batches stay with us for the next master.
-        this.#seal();
-        this.#pump();
-        this.#goodbye = true;
-        socket.end();
-        return;
-      case MessageType.ERROR:
-        process.stderr.write(
-          `logmux: worker ${this.name}: master closed the connection: ${frameText(frame)}\n`,
-        );
-        return;
-      default:
-        socket.destroy();
-    }
-  }
-
-  #onClose(connection: number): void {
-    if (connection !== this.#connection) return;
-    this.#socket = undefined;
-    this.#welcomed = false;
-    this.#writable = false;
-    // Whatever the master did not acknowledge goes again on the next connection.
-    this.#backlog.sendIndex = 0;
-    this.#writtenSeq = this.#backlog.ackedSeq;
-    if (this.#state === CLOSED) return;
-    this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoff.next());
-    this.#reconnectTimer.unref();
-  }
+  // ---- delivery -----------------------------------------------------------------------------
 
   #pump(): void {
-    const backlog = this.#backlog;
-    backlog.refill();
-    const socket = this.#socket;
-    if (socket === undefined || !this.#welcomed || !this.#writable || this.#goodbye) return;
-    const pending = backlog.pending;
-    if (backlog.sendIndex >= pending.length) return;
-    const connection = this.#connection;
-    socket.cork();
-    while (backlog.sendIndex < pending.length) {
-      const batch = pending[backlog.sendIndex++]!;
-      const seq = batch.seq;
-      const flowing = socket.write(batch.frame, (error) => {
-        if (!error && connection === this.#connection) this.#onWritten(seq);
-      });
-      if (!flowing) {
-        this.#writable = false;
-        break;
-      }
-    }
-    socket.uncork();
-  }
-
-  #onWritten(seq: number): void {
-    if (seq > this.#writtenSeq) this.#writtenSeq = seq;
-    this.#wake();
+    this.#backlog.refill();
+    this.#link.send(this.#backlog);
   }
 
   #acknowledge(seq: number): void {
@@ -331,16 +232,14 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   }
 
   #heartbeat(): void {
-    if (this.#socket !== undefined && this.#welcomed && !this.#goodbye) {
-      this.#socket.write(encodeHeartbeat(writeNowNs, this.config.heartbeatIntervalMs));
-    }
+    if (this.#link.open) this.#link.write(encodeHeartbeat(writeNowNs, this.config.heartbeatIntervalMs));
   }
 
   #reportDrops(): void {
     const dropped = this.#backlog.dropped;
-    if (dropped === this.#reportedDropped || !this.#welcomed || this.#socket === undefined) return;
+    if (dropped === this.#reportedDropped || !this.#link.welcomed) return;
     this.#reportedDropped = dropped;
-    this.#socket.write(encodeDrops(dropped));
+    this.#link.write(encodeDrops(dropped));
   }
 
   // ---- flush and shutdown -------------------------------------------------------------------
@@ -372,7 +271,7 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
 
   async #doShutdown(): Promise<void> {
     this.#state = CLOSING;
-    this.#socket?.ref();
+    this.#link.hold();
     this.#seal();
     this.#pump();
     this.#reportDrops();
@@ -381,16 +280,8 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     this.#state = CLOSED;
     clearInterval(this.#flushTimer);
     clearInterval(this.#heartbeatTimer);
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     unwatchExit(this);
-    const socket = this.#socket;
-    if (socket !== undefined) {
-      const closed = new Promise<void>((done) => socket.once("close", () => done()));
-      if (this.#welcomed && !this.#goodbye) socket.end(encodeShutdown(last, SHUTDOWN_CALLED));
-      else socket.end();
-      await withTimeout(closed, this.config.shutdownTimeoutMs);
-      socket.destroy();
-    }
+    await this.#link.end(last, SHUTDOWN_CALLED, this.config.shutdownTimeoutMs);
     if (this.#backlog.unacknowledgedBatches > 0) {
       const path = this.#backlog.spoolUnacknowledged();
       process.stderr.write(
@@ -414,9 +305,8 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   flushSync(): void {
     if (this.#state === CLOSED) return;
     this.#seal();
-    if (this.#writeUnsentSync(Date.now() + SYNC_WRITE_DEADLINE_MS)) return;
-    const spooled = this.#backlog.spoolUnacknowledged();
-    if (spooled !== undefined) this.#state = CLOSED;
+    if (this.#link.writeUnsentSync(this.#backlog, Date.now() + SYNC_WRITE_DEADLINE_MS)) return;
+    if (this.#backlog.spoolUnacknowledged() !== undefined) this.#close();
   }
 
   /**
@@ -433,54 +323,17 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     if (this.#state === CLOSED) return;
     this.#seal();
     const deadline = Date.now() + SYNC_WRITE_DEADLINE_MS;
-    if (this.#writeUnsentSync(deadline)) {
+    if (this.#link.writeUnsentSync(this.#backlog, deadline)) {
       // Only after every batch went out whole: a SHUTDOWN after a torn frame would be garbage.
-      this.#writeSync(encodeShutdown(this.#backlog.seq, end), deadline, false);
+      this.#link.writeSync(encodeShutdown(this.#backlog.seq, end), deadline, false);
     }
     this.#backlog.spoolUnacknowledged();
+    this.#close();
+  }
+
+  /** Logging stops and no connection is made again; what is open stays until the process ends. */
+  #close(): void {
     this.#state = CLOSED;
+    this.#link.stop();
   }
-
-  /**
-   * The socket's fd when bytes of ours can be appended to the stream synchronously. Batches wait
-   * for WELCOME (it says what the master already has); SHUTDOWN needs only our HELLO to be out, so
-   * a process that ends right after connecting still says how it ended.
-   */
-  #syncFd(needWelcome: boolean): number | undefined {
-    const socket = this.#socket;
-    if (socket === undefined || this.#goodbye || this.#syncBroken) return undefined;
-    if (needWelcome ? !this.#welcomed : !this.#helloSent) return undefined;
-    return idleSocketFd(socket);
-  }
-
-  /** Writes one frame whole, or marks the stream unusable (a torn frame may be on it). */
-  #writeSync(frame: Buffer, deadline: number, needWelcome = true): boolean {
-    const fd = this.#syncFd(needWelcome);
-    if (fd === undefined) return false;
-    if (writeFully(fd, frame, deadline)) return true;
-    this.#syncBroken = true;
-    return false;
-  }
-
-  /** True when every unsent batch was written whole to the socket. */
-  #writeUnsentSync(deadline: number): boolean {
-    const backlog = this.#backlog;
-    if (backlog.spooled || this.#syncFd(true) === undefined) return false;
-    const pending = backlog.pending;
-    for (let i = backlog.sendIndex; i < pending.length; i++) {
-      if (!this.#writeSync(pending[i]!.frame, deadline)) return false;
-      backlog.sendIndex = i + 1;
-    }
-    return true;
-  }
-}
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<void>((done) => {
-      timer = setTimeout(done, ms);
-    }),
-  ]);
 }
