@@ -21,10 +21,9 @@ export const MESSAGE = "request handled: GET /api/items/42 status=200 in 3.1ms";
 
 /** Returns { available: true } or { available: false, reason } without importing anything heavy twice. */
 export async function logmuxStatus() {
-  for (const file of ["master.js", "worker.js", "index.js"]) {
-    if (!existsSync(`${DIST}${file}`)) {
-      return { available: false, reason: `${DIST}${file} is missing (run npm run build)` };
-    }
+  // Only the entry is checked: the modules behind it move as the source is reorganised.
+  if (!existsSync(DIST_INDEX)) {
+    return { available: false, reason: `${DIST_INDEX} is missing (run npm run build)` };
   }
   try {
     const mod = await import(DIST_INDEX);
