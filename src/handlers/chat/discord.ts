@@ -1,6 +1,7 @@
 import { parseRetryAfter, retryAfterSecondsToMs } from "../kit/retry-after.js";
 import { stringOption } from "../kit/validate.js";
 import { ChatLogHandler } from "./base.js";
+import { CodeBlock } from "./code-block.js";
 import type { ChatLogHandlerOptions, ChatVerdict } from "./options.js";
 import { parseWebhookUrl, type WebhookRules } from "./webhook-url.js";
 
@@ -50,7 +51,6 @@ const DISCORD_WEBHOOKS: WebhookRules = {
   pathSecrets: (match) => [`${match[1]}/${match[2]}`, match[2]!],
   shownPath: (match) => `/api/webhooks/${match[1]}/…`,
 };
-const FENCE = "```";
 
 /**
  * Posts log lines to a Discord channel through a webhook. Lines are packed into messages of at
@@ -67,7 +67,7 @@ const FENCE = "```";
 export class DiscordLogHandler extends ChatLogHandler {
   readonly #url: string;
   readonly #secrets: readonly string[];
-  readonly #codeBlock: boolean;
+  readonly #codeBlock: CodeBlock;
   readonly #username: string | undefined;
   readonly #shown: string;
 
@@ -82,7 +82,7 @@ export class DiscordLogHandler extends ChatLogHandler {
     this.#url = url;
     this.#secrets = secrets;
     this.#shown = shown;
-    this.#codeBlock = options.codeBlock ?? false;
+    this.#codeBlock = new CodeBlock(options.codeBlock);
     this.#username = stringOption("username", options.username, undefined);
   }
 
@@ -106,16 +106,15 @@ export class DiscordLogHandler extends ChatLogHandler {
   }
 
   protected override escapeLine(line: string): string {
-    // A fence inside a line would end the code block early; a zero-width space keeps it inert.
-    return this.#codeBlock && line.includes(FENCE) ? line.replaceAll(FENCE, "`\u200b`\u200b`") : line;
+    return this.#codeBlock.escape(line);
   }
 
   protected override wrap(text: string): string {
-    return this.#codeBlock ? `${FENCE}\n${text}\n${FENCE}` : text;
+    return this.#codeBlock.wrap(text);
   }
 
   protected override get wrapOverhead(): number {
-    return this.#codeBlock ? FENCE.length * 2 + 2 : 0;
+    return this.#codeBlock.overhead;
   }
 
   protected override observe(_status: number, headers: Headers): void {

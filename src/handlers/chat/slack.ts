@@ -1,5 +1,6 @@
 import { reportedBody } from "../kit/reported-body.js";
 import { ChatLogHandler } from "./base.js";
+import { CodeBlock } from "./code-block.js";
 import { cutIndex } from "./line-queue.js";
 import type { ChatLogHandlerOptions, ChatVerdict } from "./options.js";
 import { parseWebhookUrl, type WebhookRules } from "./webhook-url.js";
@@ -43,7 +44,6 @@ const SLACK_WEBHOOKS: WebhookRules = {
   // The team id is no secret (it is in every Slack URL of the workspace); bot id and secret are.
   shownPath: (match) => `/services/${match[1]!.split("/")[0]}/…`,
 };
-const FENCE = "```";
 
 /**
  * Posts log lines to a Slack channel through an incoming webhook. Lines are packed into messages
@@ -60,7 +60,7 @@ const FENCE = "```";
 export class SlackLogHandler extends ChatLogHandler {
   readonly #url: string;
   readonly #secrets: readonly string[];
-  readonly #codeBlock: boolean;
+  readonly #codeBlock: CodeBlock;
   readonly #shown: string;
 
   constructor(webhookUrl: string, options: SlackLogHandlerOptions = {}) {
@@ -74,7 +74,7 @@ export class SlackLogHandler extends ChatLogHandler {
     this.#url = url;
     this.#secrets = secrets;
     this.#shown = shown;
-    this.#codeBlock = options.codeBlock ?? false;
+    this.#codeBlock = new CodeBlock(options.codeBlock);
   }
 
   /** `SlackLogHandler(hooks.slack.com/services/T0123/…)`: which webhook, never its secret. */
@@ -96,17 +96,17 @@ export class SlackLogHandler extends ChatLogHandler {
 
   protected override escapeLine(line: string): string {
     // Slack's only required escapes; they also keep a line from forming <!channel> or a link.
-    let out = line.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
-    if (this.#codeBlock && out.includes(FENCE)) out = out.replaceAll(FENCE, "`\u200b`\u200b`");
-    return out;
+    return this.#codeBlock.escape(
+      line.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
+    );
   }
 
   protected override wrap(text: string): string {
-    return this.#codeBlock ? `${FENCE}\n${text}\n${FENCE}` : text;
+    return this.#codeBlock.wrap(text);
   }
 
   protected override get wrapOverhead(): number {
-    return this.#codeBlock ? FENCE.length * 2 + 2 : 0;
+    return this.#codeBlock.overhead;
   }
 
   protected override cut(text: string, max: number): number {

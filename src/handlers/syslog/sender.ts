@@ -134,6 +134,19 @@ export class Unsettled {
   }
 }
 
+/** The {@link Unsettled} set of a transport: settled records count as sent, then it sends more. */
+export function unsettledFor(host: SenderHost, send: () => void): Unsettled {
+  const unsettled = new Unsettled(host.config.settleMs, (count) => {
+    host.counters.sent += count;
+  });
+  unsettled.onTick = () => {
+    send();
+    // A closing handler may be waiting for nothing but its last records settling.
+    host.changed();
+  };
+  return unsettled;
+}
+
 /**
  * Reconnects after a failure with the kit's backoff (full jitter), one timer at a time. The timer
  * is not unref'd: records are waiting, and delivering them is why the process is running.

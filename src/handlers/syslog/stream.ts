@@ -1,7 +1,7 @@
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import type * as Tls from "node:tls";
 import { lazyBuiltin } from "../kit/lazy-require.js";
-import { Reconnector, type SenderHost, type SyslogSender, Unsettled } from "./sender.js";
+import { Reconnector, type SenderHost, type SyslogSender, type Unsettled, unsettledFor } from "./sender.js";
 
 const tls = lazyBuiltin<typeof Tls>("node:tls");
 
@@ -30,13 +30,7 @@ export class StreamSender implements SyslogSender {
 
   constructor(host: SenderHost) {
     this.#host = host;
-    this.#unsettled = new Unsettled(host.config.settleMs, (count) => {
-      host.counters.sent += count;
-    });
-    this.#unsettled.onTick = () => {
-      this.send();
-      host.changed();
-    };
+    this.#unsettled = unsettledFor(host, () => this.send());
     this.#reconnect = new Reconnector(host.config.reconnectMinMs, host.config.reconnectMaxMs, () => {
       if (host.queue.length > 0) this.#connect();
     });

@@ -2,7 +2,7 @@ import { constants as osConstants } from "node:os";
 import type { UnixDgramError, UnixDgramSocket } from "unix-dgram";
 import { InvalidConfigError } from "../../errors.js";
 import { requireHere } from "../kit/lazy-require.js";
-import { Reconnector, type SenderHost, type SyslogSender, Unsettled } from "./sender.js";
+import { Reconnector, type SenderHost, type SyslogSender, type Unsettled, unsettledFor } from "./sender.js";
 
 /** While congested, sending is retried this often even if no 'writable' event arrives. */
 const CONGESTION_RETRY_MS = 1000;
@@ -60,14 +60,7 @@ export class UnixSender implements SyslogSender {
   constructor(host: SenderHost, module: UnixDgramModule) {
     this.#host = host;
     this.#module = module;
-    this.#unsettled = new Unsettled(host.config.settleMs, (count) => {
-      host.counters.sent += count;
-    });
-    // A Unix datagram handler's close waits for nothing but its last records settling.
-    this.#unsettled.onTick = () => {
-      this.send();
-      host.changed();
-    };
+    this.#unsettled = unsettledFor(host, () => this.send());
     this.#reconnect = new Reconnector(host.config.reconnectMinMs, host.config.reconnectMaxMs, () => {
       if (host.queue.length > 0) this.send();
     });
