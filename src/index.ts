@@ -20,19 +20,28 @@ export {
   UnsafePathError,
 } from "./errors.js";
 export { FORMAT_KEYS, LinePattern } from "./format/pattern.js";
-export { BaseLogHandler, type BaseLogHandlerOptions, type HandlerContext } from "./handlers/base.js";
-export { ConsoleLogHandler, type ConsoleLogHandlerOptions } from "./handlers/console.js";
-export { DiscordLogHandler, type DiscordLogHandlerOptions } from "./handlers/discord.js";
-export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
-export type { NetworkHandlerStats, NetworkLogHandlerOptions } from "./handlers/network.js";
 export {
-  OTLP_SEVERITY_BY_LEVEL,
-  type OtlpAttributeValue,
-  OtlpLogHandler,
-  type OtlpLogHandlerOptions,
-  type OtlpStats,
-} from "./handlers/otlp.js";
-export { SlackLogHandler, type SlackLogHandlerOptions } from "./handlers/slack.js";
+  BaseLogHandler,
+  type BaseLogHandlerOptions,
+  type HandlerContext,
+  type HandlerState,
+} from "./handlers/base.js";
+export { DiscordLogHandler, type DiscordLogHandlerOptions } from "./handlers/chat/discord.js";
+export type {
+  ChatHandlerStats,
+  /** @deprecated The former name of {@link ChatHandlerStats}. */
+  ChatHandlerStats as NetworkHandlerStats,
+  ChatLogHandlerOptions,
+  /** @deprecated The former name of {@link ChatLogHandlerOptions}. */
+  ChatLogHandlerOptions as NetworkLogHandlerOptions,
+} from "./handlers/chat/options.js";
+export { SlackLogHandler, type SlackLogHandlerOptions } from "./handlers/chat/slack.js";
+export { TelegramLogHandler, type TelegramLogHandlerOptions } from "./handlers/chat/telegram.js";
+export { ConsoleLogHandler, type ConsoleLogHandlerOptions } from "./handlers/console.js";
+export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
+export { OTLP_SEVERITY_BY_LEVEL, type OtlpAttributeValue } from "./handlers/otlp/encoder.js";
+export { OtlpLogHandler } from "./handlers/otlp/handler.js";
+export type { OtlpLogHandlerOptions, OtlpStats } from "./handlers/otlp/options.js";
 export {
   SYSLOG_FACILITIES,
   SYSLOG_SEVERITY_BY_LEVEL,
@@ -42,8 +51,7 @@ export {
   type SyslogStats,
   type SyslogTlsOptions,
   type SyslogTransport,
-} from "./handlers/syslog.js";
-export { TelegramLogHandler, type TelegramLogHandlerOptions } from "./handlers/telegram.js";
+} from "./handlers/syslog/handler.js";
 export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
 export type { LogMessage } from "./logger-base.js";
 export { MasterLogger } from "./master/master.js";

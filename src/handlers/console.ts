@@ -1,10 +1,10 @@
-import { InvalidConfigError } from "../errors.js";
 import { JsonLines, type LineFormatter } from "../format/json.js";
 import { ByteSink } from "../format/sink.js";
 import { LogLevel } from "../levels.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
-import { BaseLogHandler, type BaseLogHandlerOptions, kPushBatches } from "./base.js";
+import { BaseLogHandler, type BaseLogHandlerOptions, kWriteBatches } from "./base.js";
+import { boolOption } from "./kit/validate.js";
 
 /** Options for {@link ConsoleLogHandler}. */
 export interface ConsoleLogHandlerOptions extends BaseLogHandlerOptions {
@@ -75,6 +75,8 @@ class Output {
   failed = false;
   /** Set by the owning handler: reports the first error of this stream. */
   onError: ((error: unknown) => void) | undefined;
+  /** Stops waiting for 'drain' (a close that ran out of time), removing the listeners. */
+  #stopWaiting: (() => void) | undefined;
 
   constructor(stream: NodeJS.WritableStream, colors: boolean) {
     this.stream = stream;
@@ -96,8 +98,10 @@ class Output {
             this.stream.off("close", done);
             this.stream.off("error", done);
             this.drained = undefined;
+            this.#stopWaiting = undefined;
             resolve();
           };
+          this.#stopWaiting = done;
           this.stream.on("drain", done);
           this.stream.on("close", done);
           this.stream.on("error", done);
@@ -106,6 +110,20 @@ class Output {
     }
     sink.reset();
     return this.drained;
+  }
+
+  /** Gives up on 'drain' and stops listening to the stream. */
+  release(): void {
+    this.#stopWaiting?.();
+    if (this.onError !== undefined) this.stream.off("error", this.onError);
+  }
+
+  /** `stdout`, `stderr`, a file stream's path, or `stream`: what the handler's label shows. */
+  get description(): string {
+    if (this.stream === process.stdout) return "stdout";
+    if (this.stream === process.stderr) return "stderr";
+    const path = (this.stream as { path?: unknown }).path;
+    return typeof path === "string" ? path : "stream";
   }
 }
 
@@ -125,13 +143,10 @@ export class ConsoleLogHandler extends BaseLogHandler {
   readonly #json: JsonLines | undefined;
   readonly #out: Output;
   readonly #err: Output | undefined;
-  #closing: Promise<void> | undefined;
 
   constructor(options: ConsoleLogHandlerOptions = {}) {
     super(options);
-    if (options.colors !== undefined && typeof options.colors !== "boolean") {
-      throw new InvalidConfigError("colors", `expected true or false, got ${String(options.colors)}`);
-    }
+    boolOption("colors", options.colors, false);
     this.#json = options.format === "json" ? new JsonLines() : undefined;
     const colorsFor = (stream: NodeJS.WritableStream): boolean =>
       this.#json === undefined && (options.colors ?? detectColors(stream));
@@ -152,6 +167,13 @@ export class ConsoleLogHandler extends BaseLogHandler {
     }
   }
 
+  /** `ConsoleLogHandler(stdout)`, or `ConsoleLogHandler(stdout+stderr)` with `stderr: true`. */
+  override get label(): string {
+    return `${this.name}(${this.#outputs()
+      .map((output) => output.description)
+      .join("+")})`;
+  }
+
   protected override acceptsSpecialFormat(format: string): boolean {
     return format === "json";
   }
@@ -161,12 +183,13 @@ export class ConsoleLogHandler extends BaseLogHandler {
   }
 
   push(records: readonly LogRecord[]): void | Promise<void> {
+    this.assertOpen();
     const formatter = this.#formatter;
     for (const record of records) this.#writeLine(formatter.format(record), record.level);
     return this.#flush();
   }
 
-  override [kPushBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
+  override [kWriteBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
     const formatter = this.#formatter;
     const out = this.#out;
     const err = this.#err;
@@ -187,15 +210,18 @@ export class ConsoleLogHandler extends BaseLogHandler {
     return this.#flush();
   }
 
-  /** Waits for backed-up output to drain, then stops listening for stream errors. Idempotent. */
-  override close(): Promise<void> {
-    this.#closing ??= (async () => {
+  /** Waits for backed-up output to drain (until closeTimeoutMs), then stops listening to the streams. */
+  protected override async onClose(): Promise<void> {
+    const stop = (): void => {
+      for (const output of this.#outputs()) output.release();
+    };
+    this.closeSignal.addEventListener("abort", stop, { once: true });
+    try {
       await this.#flush();
-      for (const output of this.#outputs()) {
-        if (output.onError !== undefined) output.stream.off("error", output.onError);
-      }
-    })();
-    return this.#closing;
+    } finally {
+      this.closeSignal.removeEventListener("abort", stop);
+      stop();
+    }
   }
 
   #outputs(): Output[] {

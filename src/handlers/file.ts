@@ -1,11 +1,12 @@
 import { close, closeSync, existsSync, mkdirSync, openSync, write, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { InvalidConfigError } from "../errors.js";
+import { ClosedError, InvalidConfigError } from "../errors.js";
 import { JsonLines, type LineFormatter } from "../format/json.js";
 import { ByteSink } from "../format/sink.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
-import { BaseLogHandler, type BaseLogHandlerOptions, kPushBatches } from "./base.js";
+import { BaseLogHandler, type BaseLogHandlerOptions, kWriteBatches } from "./base.js";
+import { Backoff } from "./kit/backoff.js";
 
 /** Options for {@link FileLogHandler}. */
 export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
@@ -44,13 +45,13 @@ export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
 const INITIAL_SINK_BYTES = 256 * 1024;
 const MAX_RETAINED_SINK_BYTES = 8 * 1024 * 1024;
 /**
- * A write the file refused is tried again after this long, doubling per failure up to
- * {@link RETRY_MAX_MS}: short at first because many refusals are brief (a big temporary file
- * deleted a moment later), and never a hot loop however long the disk stays full.
+ * A write the file refused is tried again after 10 ms, doubling per failure up to 1 s: short at
+ * first because many refusals are brief (a big temporary file deleted a moment later), never a hot
+ * loop however long the disk stays full, and a disk that has room again is written to within about
+ * a second. No jitter: one process retries one file, there is no crowd to spread out, and the
+ * schedule stays the one documented below.
  */
-const RETRY_FIRST_MS = 10;
-/** A disk that has room again is written to within about this long. */
-const RETRY_MAX_MS = 1000;
+const RETRY = { minMs: 10, maxMs: 1000, jitter: "none" } as const;
 
 /** What a refused write still owes the file: `bytes` from `from` on (the part before is on it). */
 interface Unwritten {
@@ -110,7 +111,7 @@ export class FileLogHandler extends BaseLogHandler {
   #retrying: Promise<void> | undefined;
   /** Ends the current wait between retries at once (close() makes its last attempt without it). */
   #wake: (() => void) | undefined;
-  #closed = false;
+  readonly #backoff = new Backoff(RETRY);
 
   constructor(path: string, options: FileLogHandlerOptions = {}) {
     super(options);
@@ -151,6 +152,7 @@ export class FileLogHandler extends BaseLogHandler {
   }
 
   push(records: readonly LogRecord[]): void | Promise<void> {
+    this.assertOpen();
     const sink = this.#sink;
     for (const record of records) {
       sink.writeString(this.#formatter.format(record));
@@ -159,7 +161,7 @@ export class FileLogHandler extends BaseLogHandler {
     return this.#flushSink();
   }
 
-  override [kPushBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
+  override [kWriteBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
     const formatter = this.#formatter;
     for (const batch of batches) formatter.writeBatch(batch, minLevel, this.#sink);
     return this.#flushSink();
@@ -171,7 +173,7 @@ export class FileLogHandler extends BaseLogHandler {
       // A push while a refused write is retried (the master waits instead) joins that write.
       if (this.#retrying !== undefined) return this.#retrying;
       if (sink.length === 0) return;
-      if (this.#fd === undefined) throw new Error(`${this.path} is closed`);
+      if (this.#fd === undefined) throw new ClosedError(this.label);
       const error = this.#writeSink();
       if (error === undefined) return;
       return this.#retry(
@@ -245,8 +247,8 @@ export class FileLogHandler extends BaseLogHandler {
       // The 1st, 2nd, 4th, 8th... failure: an hour-long outage is a dozen reports, not thousands.
       if ((failures & (failures - 1)) === 0)
         this.reportError(this.#refused(error, failures, since, unwritten()));
-      if (this.#closed) throw this.#giveUp(error, unwritten());
-      await this.#pause(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1)));
+      if (this.state !== "open") throw this.#giveUp(error, unwritten());
+      await this.#pause(this.#backoff.delay(failures));
       error = await attempt();
       if (error === undefined) {
         this.warn(`writes work again after ${Date.now() - since} ms and ${failures} refused attempts`);
@@ -271,7 +273,7 @@ export class FileLogHandler extends BaseLogHandler {
     const rest = unwritten.bytes.subarray(unwritten.from);
     return new Error(
       `write refused (attempt ${failures}, ${Date.now() - since} ms since the first): ` +
-        `${rest.length} bytes (${countLines(rest)} lines) wait, retrying with backoff up to ${RETRY_MAX_MS} ms`,
+        `${rest.length} bytes (${countLines(rest)} lines) wait, retrying with backoff up to ${RETRY.maxMs} ms`,
       { cause: error },
     );
   }
@@ -307,18 +309,20 @@ export class FileLogHandler extends BaseLogHandler {
    */
   async reopen(): Promise<void> {
     await this.#writing;
-    if (this.#closed) return;
+    if (this.state !== "open") return;
     const old = this.#fd;
     mkdirSync(dirname(this.path), { recursive: true });
     this.#fd = this.#open();
     if (old !== undefined) closeSync(old);
   }
 
-  override async close(): Promise<void> {
-    if (this.#closed) return this.#writing;
-    this.#closed = true;
+  protected override onClosing(): void {
     // A write the file is refusing gets one last attempt now, then is given up (and reported).
     this.#wake?.();
+  }
+
+  /** Waits for the write in flight (a refused one has made its last attempt), then closes the fd. */
+  protected override async onClose(): Promise<void> {
     await this.#retrying?.catch(() => {});
     await this.#writing;
     const fd = this.#fd;

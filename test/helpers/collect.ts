@@ -1,4 +1,4 @@
-import { kPushBatches } from "../../src/handlers/base.js";
+import { kWriteBatches } from "../../src/handlers/base.js";
 import { BaseLogHandler, type BaseLogHandlerOptions, type LogRecord } from "../../src/index.js";
 import type { RecordBatch } from "../../src/protocol/record-batch.js";
 
@@ -8,15 +8,20 @@ export class CollectHandler extends BaseLogHandler {
   /** Each batch the master handed over, as (worker name, record count), in order. */
   readonly batches: { name: string; count: number }[] = [];
   #waiters: { check: () => boolean; resolve: () => void }[] = [];
-  closed = false;
+  /**
+   * True once the master closed this handler. It shadows the base's `closed` promise because
+   * test/pipeline.test.ts (outside the handler files) asserts `collect.closed === true`; other
+   * tests read `state`. Drop it once that assertion reads `state === "closed"`.
+   */
+  override closed = false as unknown as Promise<void>;
 
   constructor(options: BaseLogHandlerOptions = {}) {
     super(options);
   }
 
-  override [kPushBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
+  override [kWriteBatches](batches: readonly RecordBatch[], minLevel: number): void | Promise<void> {
     for (const batch of batches) this.batches.push({ name: batch.source.name, count: batch.count });
-    return super[kPushBatches](batches, minLevel);
+    return super[kWriteBatches](batches, minLevel);
   }
 
   push(records: readonly LogRecord[]): void {
@@ -28,8 +33,8 @@ export class CollectHandler extends BaseLogHandler {
     });
   }
 
-  override close(): void {
-    this.closed = true;
+  protected override onClose(): void {
+    (this as { closed: unknown }).closed = true;
   }
 
   /** Resolves when `check` holds after some push; rejects after `timeoutMs` with what it saw. */

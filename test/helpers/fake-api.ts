@@ -214,3 +214,13 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** What `result` rejected with, or undefined when it settled fine: for asserting on a close() error. */
+export async function rejection(result: void | Promise<void>): Promise<unknown> {
+  try {
+    await result;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}

@@ -7,9 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
-import { InvalidConfigError } from "../../src/errors.js";
-import { kAttach } from "../../src/handlers/base.js";
-import { SyslogLogHandler, type SyslogLogHandlerOptions } from "../../src/handlers/syslog.js";
+import { HandlerError, InvalidConfigError } from "../../../src/errors.js";
+import { kAttach } from "../../../src/handlers/base.js";
 import {
   escapeParamValue,
   frameOctetCounted,
@@ -17,10 +16,12 @@ import {
   SYSLOG_FACILITIES,
   SYSLOG_SEVERITY_BY_LEVEL,
   truncateUtf8,
-} from "../../src/handlers/syslog-format.js";
-import { LogLevel } from "../../src/levels.js";
-import type { LogRecord } from "../../src/record.js";
-import { findOpenssl, findRsyslogd, freePort, parseLine, Rsyslog, waitFor } from "./syslog-helpers.js";
+} from "../../../src/handlers/syslog/format.js";
+import { SyslogLogHandler, type SyslogLogHandlerOptions } from "../../../src/handlers/syslog/handler.js";
+import { LogLevel } from "../../../src/levels.js";
+import type { LogRecord } from "../../../src/record.js";
+import { rejection } from "../../helpers/fake-api.js";
+import { findOpenssl, findRsyslogd, freePort, parseLine, Rsyslog, waitFor } from "./helpers.js";
 
 const BASE_NS = 1_767_323_045_000_000_000n; // 2026-01-02T03:04:05Z
 const LEVELS = [
@@ -201,7 +202,7 @@ describe("queue bound", () => {
     handler.push(records(0, 25));
     assert.equal(handler.stats.queued, 10);
     assert.equal(handler.stats.dropped, 15);
-    await handler.close();
+    const closeError = await rejection(handler.close());
     assert.deepEqual(
       { sent: handler.stats.sent, dropped: handler.stats.dropped, failed: handler.stats.failed },
       { sent: 0, dropped: 15, failed: 10 },
@@ -211,9 +212,11 @@ describe("queue bound", () => {
       1,
       seen.warnings.join("\n"),
     );
+    assert.ok(closeError instanceof HandlerError, String(closeError));
     assert.ok(
-      seen.errors.some((e) => e.includes("10 records not confirmed") && e.includes("10 never written")),
-      seen.errors.join("\n"),
+      closeError.message.includes("10 records not confirmed") &&
+        closeError.message.includes("10 never written"),
+      closeError.message,
     );
   });
 });
@@ -251,16 +254,18 @@ describe("Unix datagram transport without a receiver", () => {
       { queued: handler.stats.queued, dropped: handler.stats.dropped, sent: handler.stats.sent },
       { queued: 10, dropped: 15, sent: 0 },
     );
-    await handler.close();
+    const closeError = await rejection(handler.close());
     assert.deepEqual(
       { sent: handler.stats.sent, failed: handler.stats.failed, connects: handler.stats.connects },
       { sent: 0, failed: 10, connects: 0 },
     );
     const retries = seen.errors.filter((e) => e.includes("unreachable: ENOENT")).length;
     assert.ok(retries >= 3, `retried with backoff (${retries} attempts):\n${seen.errors.join("\n")}`);
+    assert.ok(closeError instanceof HandlerError, String(closeError));
     assert.ok(
-      seen.errors.some((e) => e.includes("10 records not confirmed") && e.includes(join(dir, "nobody.sock"))),
-      seen.errors.join("\n"),
+      closeError.message.includes("10 records not confirmed") &&
+        closeError.message.includes(join(dir, "nobody.sock")),
+      closeError.message,
     );
   });
 });
@@ -336,7 +341,8 @@ describe("TLS (RFC 5425)", () => {
     });
     const refused = attach(untrusting);
     untrusting.push(records(0, 3));
-    await untrusting.close();
+    const closeError = await rejection(untrusting.close());
+    assert.ok(closeError instanceof HandlerError && /3 records not confirmed/.test(closeError.message));
     assert.equal(untrusting.stats.sent, 0);
     assert.equal(untrusting.stats.failed, 3);
     assert.ok(

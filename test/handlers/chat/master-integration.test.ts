@@ -10,9 +10,9 @@ import {
   LoggerConfig,
   MasterLogger,
   WorkerLogger,
-} from "../../src/index.js";
-import { eventually, FakeApi } from "../helpers/fake-api.js";
-import { DISCORD_TOKEN, DISCORD_WEBHOOK_ID } from "../helpers/secrets.js";
+} from "../../../src/index.js";
+import { eventually, FakeApi } from "../../helpers/fake-api.js";
+import { DISCORD_TOKEN, DISCORD_WEBHOOK_ID } from "../../helpers/secrets.js";
 
 test("a Discord webhook that never answers does not delay the file next to it", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "logmux-net-"));

@@ -1,5 +1,5 @@
-import { LogLevel } from "../levels.js";
-import type { LogRecord } from "../record.js";
+import { LogLevel } from "../../levels.js";
+import type { LogRecord } from "../../record.js";
 
 /**
  * RFC 5424 facility codes (section 6.2.1). The name is what configuration accepts; the number is

@@ -1,4 +1,4 @@
-import { InvalidConfigError } from "../errors.js";
+import { InvalidConfigError } from "../../errors.js";
 
 /** What makes a URL one service's webhook. */
 export interface WebhookRules {
@@ -16,14 +16,18 @@ export interface WebhookRules {
   readonly baseTokenRequired: boolean;
   /** The secret parts of an official URL, from its path match. */
   pathSecrets(match: RegExpExecArray): string[];
+  /** An official URL's path with its secret part as "…", for the handler's label. */
+  shownPath(match: RegExpExecArray): string;
 }
 
 export interface ParsedWebhook {
   url: string;
   /** Everything the master must redact: the URL as given and normalised, and its secret parts. */
   secrets: string[];
-  /** Safe to print: says where, never the token. */
-  label: string;
+  /** Safe to print: says where, never the token, e.g. "Discord webhook at 127.0.0.1:8080". */
+  service: string;
+  /** The URL with its secret part as "…", e.g. "discord.com/api/webhooks/123/…". */
+  shown: string;
 }
 
 /**
@@ -63,7 +67,12 @@ export function parseWebhookUrl(webhookUrl: unknown, baseUrl: unknown, rules: We
     secrets.push(parsed.href.slice(base.href.length));
     // A short last segment under a proxy is a path word, not a token; redacting it would shred text.
     if (token !== undefined && (rules.baseTokenRequired || token.length >= 8)) secrets.push(token);
-    return { url: parsed.href, secrets, label: `${rules.service} webhook at ${base.host}` };
+    return {
+      url: parsed.href,
+      secrets,
+      service: `${rules.service} webhook at ${base.host}`,
+      shown: `${base.host}${base.pathname.replace(/\/?$/, "/")}…`,
+    };
   }
   const match = rules.path.exec(parsed.pathname);
   const officialHost = rules.hosts.has(parsed.hostname) && parsed.port === "";
@@ -77,5 +86,10 @@ export function parseWebhookUrl(webhookUrl: unknown, baseUrl: unknown, rules: We
     throw new InvalidConfigError("webhookUrl", `expected ${rules.accepted}, got ${got}`);
   }
   secrets.push(...rules.pathSecrets(match));
-  return { url: parsed.href, secrets, label: `${rules.service} webhook` };
+  return {
+    url: parsed.href,
+    secrets,
+    service: `${rules.service} webhook`,
+    shown: `${parsed.hostname}${rules.shownPath(match)}`,
+  };
 }
