@@ -272,7 +272,7 @@ describe("core pipeline across real processes", () => {
     );
     await Promise.all([rig.master.shutdown(), rig.master.shutdown()]);
     assert.equal(rig.master.isRunning(), false);
-    assert.equal(rig.collect.closed, true);
+    assert.equal(rig.collect.state, "closed");
     rig.master.info("after master shutdown");
     assert.equal(
       rig.collect.records.some((r) => r.message === "after master shutdown"),

@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import {
   BaseLogHandler,
   FileLogHandler,
+  HandlerError,
   LoggerConfig,
   type LoggerConfigOptions,
   type LogRecord,
@@ -313,6 +314,26 @@ describe("handler faults", () => {
       stderr.some((line) => line.includes("FailingHandler failed") && line.includes("handler exploded")),
     );
     assert.ok(stderr.some((line) => line.includes("handler rejected")));
+  });
+
+  it("a handler's own HandlerError is reported with its label once, not twice", async (t) => {
+    class RefusingHandler extends BaseLogHandler {
+      push(): Promise<void> {
+        return Promise.reject(
+          new HandlerError(this.label, "upstream refused", { cause: new Error("connection reset") }),
+        );
+      }
+    }
+    const { options } = rig(t);
+    const master = await startMaster(t, options, [new RefusingHandler()]);
+    const stderr = await captureStderr(async () => {
+      master.info("one record");
+      await waitFor(() => master.status().handlers[0]!.failures > 0, 5000, "the failure");
+    });
+    assert.deepEqual(
+      stderr.filter((line) => line.includes("RefusingHandler")),
+      ["logmux: handler RefusingHandler failed: upstream refused <- caused by Error: connection reset\n"],
+    );
   });
 
   it("shutdown's report names only the handlers that did not take records, not every handler after a drop summary", async (t) => {

@@ -1,3 +1,4 @@
+import { HandlerError } from "../errors.js";
 import type { BaseLogHandler } from "../handlers/base.js";
 import { EndKind } from "../protocol/constants.js";
 import type { Shutdown } from "../protocol/decoder.js";
@@ -15,6 +16,18 @@ export interface MasterLog {
   info(message: string): void;
   warning(message: string): void;
   error(message: string): void;
+}
+
+/**
+ * A handler's failure as its report says it: a HandlerError already names its handler, which the
+ * report names too, so its own text starts after that prefix.
+ */
+function describeFailure(error: unknown, secrets: readonly string[]): string {
+  if (!(error instanceof HandlerError) || !error.message.startsWith(`${error.handler}: `)) {
+    return describeError(error, secrets);
+  }
+  const own = redact(error.message.slice(error.handler.length + 2), secrets);
+  return error.cause === undefined ? own : `${own} <- caused by ${describeError(error.cause, secrets)}`;
 }
 
 /** A handler as reports name it (e.g. with its file path), with its secrets removed. */
@@ -60,9 +73,8 @@ export class Reports {
       return;
     }
     window.printed++;
-    const secrets = queue.handler.secrets();
     process.stderr.write(
-      `logmux: handler ${labelOf(queue.handler)} failed: ${describeError(error, secrets)}\n`,
+      `logmux: handler ${labelOf(queue.handler)} failed: ${describeFailure(error, queue.handler.secrets())}\n`,
     );
   }
 

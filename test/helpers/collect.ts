@@ -8,13 +8,6 @@ export class CollectHandler extends BaseLogHandler {
   /** Each batch the master handed over, as (worker name, record count), in order. */
   readonly batches: { name: string; count: number }[] = [];
   #waiters: { check: () => boolean; resolve: () => void }[] = [];
-  /**
-   * True once the master closed this handler. It shadows the base's `closed` promise because
-   * test/pipeline.test.ts (outside the handler files) asserts `collect.closed === true`; other
-   * tests read `state`. Drop it once that assertion reads `state === "closed"`.
-   */
-  override closed = false as unknown as Promise<void>;
-
   constructor(options: BaseLogHandlerOptions = {}) {
     super(options);
   }
@@ -31,10 +24,6 @@ export class CollectHandler extends BaseLogHandler {
       w.resolve();
       return false;
     });
-  }
-
-  protected override onClose(): void {
-    (this as { closed: unknown }).closed = true;
   }
 
   /** Resolves when `check` holds after some push; rejects after `timeoutMs` with what it saw. */
