@@ -3,11 +3,12 @@
 // says about how each worker ended. Real processes, a real socket, a real file.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { LoggerConfig, type LoggerConfigOptions, type LogRecord, MasterLogger } from "../../src/index.js";
 import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
+import { journalPath } from "../../src/state/dirs.js";
 import { CollectHandler } from "../helpers/collect.js";
 import {
   exited,
@@ -32,10 +33,24 @@ async function startMasterProcess(t: TestContext, options: LoggerConfigOptions, 
   return child;
 }
 
-/** Starts the exit fixture and resolves once it is connected, welcomed and waiting for "go". */
-async function startExitWorker(t: TestContext, args: Record<string, unknown>): Promise<ChildProcess> {
+/**
+ * Starts the exit fixture and resolves once it is connected, welcomed and waiting for "go", and,
+ * with a master of `options` up, once that master has committed its "record 0" (journal on disk).
+ * A test that then stops or kills the master must not do so between that record's write and its
+ * journal entry: that is the documented duplicate window, not what these tests are about.
+ */
+async function startExitWorker(
+  t: TestContext,
+  args: { config: LoggerConfigOptions } & Record<string, unknown>,
+  masterUp = true,
+): Promise<ChildProcess> {
   const child = forkFixture(t, "exit-worker.js", args);
   await nextMessage(child, "ready");
+  if (masterUp) {
+    const journal = journalPath(new LoggerConfig(args.config).socketPath);
+    // One 16-byte entry per commit; no event announces it to another process.
+    await waitFor(() => existsSync(journal) && statSync(journal).size >= 16, 5000, "record 0 committed");
+  }
   return child;
 }
 
