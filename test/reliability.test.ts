@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import { spoolDir } from "../src/state/dirs.js";
 import { CollectHandler } from "./helpers/collect.js";
+import { assertDeliveredAcrossCrashes } from "./helpers/delivery.js";
 import {
   exited,
   fixturesDir,
@@ -134,7 +135,7 @@ describe("a worker that ends without shutdown()", () => {
 });
 
 describe("master crashes and restarts", () => {
-  it("4 workers x 50k records, master SIGKILLed twice mid-stream: no loss, no duplicates, order kept", async (t) => {
+  it("4 workers x 50k records, master SIGKILLed twice mid-stream: no loss, order kept, no duplicate outside the journal window", async (t) => {
     const { options, dir } = rig(t, { flushIntervalMs: 20, shutdownTimeoutMs: 20_000 });
     const file = join(dir, "out.log");
     const startMasterProcess = async () => {
@@ -173,9 +174,18 @@ describe("master crashes and restarts", () => {
         return { name: match[1]!, message: match[2]! };
       });
     const byWorker = indexesByWorker(records);
-    for (let i = 0; i < workers; i++) assertExactlyInOrder(byWorker.get(`s${i}`), count, `s${i}`);
+    let duplicated = 0;
+    for (let i = 0; i < workers; i++) {
+      // Nothing missing, order kept; a kill that fell between a slice's write and its journal entry
+      // (the documented duplicate window) may repeat that one slice, and nothing else.
+      duplicated += assertDeliveredAcrossCrashes(byWorker.get(`s${i}`) ?? [], count, `s${i}`, {
+        crashes: 2,
+        maxBatchBytes: new LoggerConfig(options).maxBatchBytes,
+        messageBytes: (index) => Buffer.byteLength(`s${i} record ${index}`),
+      }).duplicated;
+    }
     console.log(
-      `# master restarts: ${records.length} lines for ${workers * count} sent, 0 missing, 0 duplicated`,
+      `# master restarts: ${records.length} lines for ${workers * count} sent, 0 missing, ${duplicated} repeated (journal window)`,
     );
   });
 });

@@ -8,7 +8,7 @@ import type { HandlerStats } from "../protocol/status.js";
  * would starve every socket. 256 KiB is about 4k typical records, 1-2 ms of formatting; the bench
  * measured 1 MiB slices stretching to 30-60 ms when workers compete for the same cores.
  */
-const MAX_PUSH_BYTES = 256 * 1024;
+export const MAX_PUSH_BYTES = 256 * 1024;
 
 /** Reading resumes once a queue that paused it is down to half its bound: hysteresis. */
 const RESUME_FRACTION = 0.5;

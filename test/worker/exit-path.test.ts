@@ -10,6 +10,7 @@ import { LoggerConfig, type LoggerConfigOptions, type LogRecord, MasterLogger } 
 import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
 import { journalPath } from "../../src/state/dirs.js";
 import { CollectHandler } from "../helpers/collect.js";
+import { assertDeliveredAcrossCrashes } from "../helpers/delivery.js";
 import {
   exited,
   fixturesDir,
@@ -134,8 +135,10 @@ describe("a worker that exits while its master fails", () => {
     assertExactlyOnce(fileIndexes(file, "quick"), 2001, "quick");
   });
 
-  it("worker exits and its master is SIGKILLed at once, 6 times over: nothing lost, nothing twice", async (t) => {
+  it("worker exits and its master is SIGKILLed at once, 6 times over: nothing lost, nothing twice but the journal window", async (t) => {
     const count = 20_000;
+    const repeated: number[] = [];
+    t.after(() => console.log(`# exit then master SIGKILL: records repeated per run ${repeated.join(", ")}`));
     for (let run = 0; run < 6; run++) {
       await t.test(`run ${run + 1}`, async (t) => {
         const { dir, options } = rig(t, { maxBatchBytes: 16 * 1024 });
@@ -155,8 +158,21 @@ describe("a worker that exits while its master fails", () => {
         first.kill("SIGKILL");
         await exited(first);
         await startMasterProcess(t, options, file);
-        await waitFor(() => lineCount(file, "w") >= count + 1, 15_000, `${count + 1} records in the file`);
-        assertExactlyOnce(fileIndexes(file, "w"), count + 1, `run ${run + 1}`);
+        const distinct = () => new Set(fileIndexes(file, "w")).size;
+        await waitFor(() => distinct() >= count + 1, 15_000, `${count + 1} distinct records in the file`);
+        // The spool and the journal repeat nothing; a kill between a slice reaching the file and
+        // its journal entry (docs/reliability.md, the remaining duplicate window) repeats that slice.
+        const { duplicated } = assertDeliveredAcrossCrashes(
+          fileIndexes(file, "w"),
+          count + 1,
+          `run ${run + 1}`,
+          {
+            crashes: 1,
+            maxBatchBytes: 16 * 1024,
+            messageBytes: (i) => Buffer.byteLength(`w record ${i}`),
+          },
+        );
+        repeated.push(duplicated);
       });
     }
   });
