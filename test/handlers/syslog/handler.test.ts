@@ -524,7 +524,7 @@ describe("against a real rsyslogd", () => {
           if (mode === "frozen, then SIGKILL") {
             // These records reach the kernel's socket buffers but never rsyslog: the kill discards
             // them silently, so only re-sending the unsettled records can deliver them.
-            rsyslog.freeze();
+            await rsyslog.freeze();
             handler.push(records(i + STEP, i + 2 * STEP));
             i += STEP;
             await waitFor("the frozen records to be written", () =>
@@ -671,7 +671,7 @@ describe("against a real rsyslogd on a Unix datagram socket (imuxsock)", () => {
       settleMs: 50,
     });
     const seen = attach(handler);
-    rsyslog.freeze();
+    await rsyslog.freeze();
     t.after(() => rsyslog.thaw());
     const N = 500;
     handler.push(records(0, N));

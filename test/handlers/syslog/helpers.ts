@@ -1,6 +1,14 @@
 // Test-only helpers: a real rsyslogd in a temp dir, free loopback ports, polling with deadlines.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
 
@@ -129,9 +137,28 @@ export class Rsyslog {
     });
   }
 
-  /** Freezes the process (SIGSTOP): it keeps its sockets but reads nothing, like a hung daemon. */
-  freeze(): void {
-    this.#process?.kill("SIGSTOP");
+  /**
+   * Freezes the process (SIGSTOP): it keeps its sockets but reads nothing, like a hung daemon.
+   * Resolves once every one of its threads has stopped: the signal takes effect asynchronously, and
+   * rsyslogd's input threads could otherwise still read what a test writes "while frozen".
+   */
+  async freeze(): Promise<void> {
+    const child = this.#process;
+    if (child?.pid === undefined) return;
+    child.kill("SIGSTOP");
+    const tasks = `/proc/${child.pid}/task`;
+    const stopped = (): boolean =>
+      readdirSync(tasks).every((task) => {
+        const stat = readFileSync(join(tasks, task, "stat"), "utf8");
+        const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+        return state === "T" || state === "t";
+      });
+    // No event says a process has stopped; its threads' states in /proc do.
+    const deadline = Date.now() + 5000;
+    while (!stopped()) {
+      if (Date.now() > deadline) throw new Error(`rsyslogd (pid ${child.pid}) did not stop within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
   }
 
   /** Resumes a frozen process (SIGCONT). */
