@@ -17,7 +17,7 @@ import {
 } from "../src/index.js";
 import { spoolDir } from "../src/state/dirs.js";
 import { CollectHandler } from "./helpers/collect.js";
-import { assertDeliveredAcrossCrashes } from "./helpers/delivery.js";
+import { assertDeliveredAcrossCrashes, assertExactlyOnceInOrder } from "./helpers/delivery.js";
 import {
   exited,
   fixturesDir,
@@ -64,18 +64,6 @@ function indexesByWorker(messages: Iterable<{ name: string; message: string }>):
   return out;
 }
 
-function assertExactlyInOrder(indexes: number[] | undefined, count: number, who: string): void {
-  assert.ok(indexes, `${who}: no records`);
-  const seen = new Set(indexes);
-  const missing = count - seen.size;
-  const duplicates = indexes.length - seen.size;
-  assert.equal(missing, 0, `${who}: ${missing} records missing`);
-  assert.equal(duplicates, 0, `${who}: ${duplicates} records duplicated`);
-  for (let i = 0; i < indexes.length; i++) {
-    if (indexes[i] !== i) assert.fail(`${who}: record ${indexes[i]} arrived at position ${i}`);
-  }
-}
-
 const EXIT_PATHS = [
   { end: "exit", expect: { code: 0, signal: null } },
   { end: "natural", expect: { code: 0, signal: null } },
@@ -101,7 +89,7 @@ describe("a worker that ends without shutdown()", () => {
         10_000,
         `${end} records`,
       );
-      assertExactlyInOrder(indexesByWorker(collect.records).get(`by-${end}`), count, end);
+      assertExactlyOnceInOrder(indexesByWorker(collect.records).get(`by-${end}`), count, end);
     });
   }
 
@@ -123,7 +111,7 @@ describe("a worker that ends without shutdown()", () => {
         10_000,
         "spooled records",
       );
-      assertExactlyInOrder(indexesByWorker(collect.records).get(`orphan-${end}`), count, end);
+      assertExactlyOnceInOrder(indexesByWorker(collect.records).get(`orphan-${end}`), count, end);
       await collect.until(
         () => collect.masterMessages().some((m) => m.includes(`Delivered ${count} records`)),
         5000,
@@ -246,7 +234,7 @@ describe("overload", () => {
     const child = forkFixture(t, "worker.js", { config: options, name: "spiller", count, chunk: 20_000 });
     const done = await nextMessage<{ dropped: number; rss: number }>(child, "done");
     assert.equal(done.dropped, 0);
-    assertExactlyInOrder(indexesByWorker(collect.records).get("spiller"), count, "spiller");
+    assertExactlyOnceInOrder(indexesByWorker(collect.records).get("spiller"), count, "spiller");
     assert.deepEqual(readdirSync(spoolDir(new LoggerConfig(options).socketPath)), []);
     console.log(
       `# block policy: sent ${count}, received ${count}, worker RSS ${(done.rss / 2 ** 20).toFixed(1)} MiB`,

@@ -153,7 +153,7 @@ export class Connections {
       }
       if (type === MessageType.STATUS_QUERY) {
         session.isStatusClient = true;
-        session.socket.write(encodeStatus(JSON.stringify(this.#parts.status())));
+        this.#sendStatus(session);
         return;
       }
       throw new ProtocolError(`first frame must be HELLO or STATUS_QUERY, got type 0x${type.toString(16)}`);
@@ -162,7 +162,7 @@ export class Connections {
       if (type !== MessageType.STATUS_QUERY) {
         throw new ProtocolError(`status client sent message type 0x${type.toString(16)}`);
       }
-      session.socket.write(encodeStatus(JSON.stringify(this.#parts.status())));
+      this.#sendStatus(session);
       return;
     }
     const instance = session.instance!;
@@ -194,6 +194,10 @@ export class Connections {
       default:
         throw new ProtocolError(`unknown message type 0x${type.toString(16)}`);
     }
+  }
+
+  #sendStatus(session: Session): void {
+    session.socket.write(encodeStatus(JSON.stringify(this.#parts.status())));
   }
 
   #onHello(session: Session, frame: Buffer): void {

@@ -60,3 +60,9 @@ export function assertDeliveredAcrossCrashes(
   );
   return { duplicated, runs };
 }
+
+/** `indexes` are exactly 0..count-1, each once, in order: delivery with no crash to excuse a repeat. */
+export function assertExactlyOnceInOrder(indexes: number[] | undefined, count: number, who: string): void {
+  assert.ok(indexes, `${who}: no records`);
+  assertDeliveredAcrossCrashes(indexes, count, who, { crashes: 0, maxBatchBytes: 0, messageBytes: () => 0 });
+}

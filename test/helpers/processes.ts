@@ -182,3 +182,19 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Sends SIGSTOP and resolves once every thread of `pid` has stopped (state T or t in /proc): the
+ * signal takes effect asynchronously, and no event says a process has stopped.
+ */
+export async function stopProcess(pid: number, timeoutMs = 5000): Promise<void> {
+  process.kill(pid, "SIGSTOP");
+  const tasks = `/proc/${pid}/task`;
+  const stopped = (): boolean =>
+    readdirSync(tasks).every((task) => {
+      const stat = readFileSync(join(tasks, task, "stat"), "utf8");
+      const state = stat[stat.lastIndexOf(")") + 2];
+      return state === "T" || state === "t";
+    });
+  await waitFor(stopped, timeoutMs, `pid ${pid} to stop`);
+}

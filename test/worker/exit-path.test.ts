@@ -10,7 +10,7 @@ import { LoggerConfig, type LoggerConfigOptions, type LogRecord, MasterLogger } 
 import { LEVEL_NAMES, LogLevel } from "../../src/levels.js";
 import { journalPath } from "../../src/state/dirs.js";
 import { CollectHandler } from "../helpers/collect.js";
-import { assertDeliveredAcrossCrashes } from "../helpers/delivery.js";
+import { assertDeliveredAcrossCrashes, assertExactlyOnceInOrder } from "../helpers/delivery.js";
 import {
   exited,
   fixturesDir,
@@ -18,6 +18,7 @@ import {
   nextMessage,
   readLines,
   stderrOf,
+  stopProcess,
   tempDir,
   waitFor,
 } from "../helpers/processes.js";
@@ -55,21 +56,6 @@ async function startExitWorker(
   return child;
 }
 
-/** The process state letter from /proc (R, S, T for stopped...). */
-function procState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return "gone";
-  }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill("SIGSTOP");
-  await waitFor(() => procState(child.pid!) === "T", 5000, "the master to stop");
-}
-
 /** Worker records in the file, as per-worker indexes in file order. */
 function fileIndexes(file: string, name: string): number[] {
   const out: number[] = [];
@@ -78,16 +64,6 @@ function fileIndexes(file: string, name: string): number[] {
     if (match) out.push(Number(match[1]));
   }
   return out;
-}
-
-/** Asserts indexes are exactly 0..count-1, each once, in order; says what is wrong otherwise. */
-function assertExactlyOnce(indexes: number[], count: number, who: string): void {
-  const seen = new Set(indexes);
-  assert.equal(count - seen.size, 0, `${who}: ${count - seen.size} of ${count} records missing`);
-  assert.equal(indexes.length - seen.size, 0, `${who}: ${indexes.length - seen.size} records duplicated`);
-  indexes.forEach((value, position) => {
-    if (value !== position) assert.fail(`${who}: record ${value} at position ${position}`);
-  });
 }
 
 const lineCount = (file: string, name: string) => fileIndexes(file, name).length;
@@ -116,7 +92,7 @@ describe("a worker that exits while its master fails", () => {
     await startMasterProcess(t, options, file);
     await waitFor(() => lineCount(file, "busy") >= 5001, 10_000, "5,001 records in the file");
     await waitFor(() => readFileSync(file, "utf8").includes("Delivered"), 5000, "the replay report");
-    assertExactlyOnce(fileIndexes(file, "busy"), 5001, "busy");
+    assertExactlyOnceInOrder(fileIndexes(file, "busy"), 5001, "busy");
   });
 
   it("master stopped (reads nothing) when the worker exits, then SIGKILLed: what was written to the socket is not lost", async (t) => {
@@ -124,7 +100,7 @@ describe("a worker that exits while its master fails", () => {
     const file = join(dir, "out.log");
     const first = await startMasterProcess(t, options, file);
     const worker = await startExitWorker(t, { config: options, name: "quick", count: 2000, end: "exit" });
-    await stop(first);
+    await stopProcess(first.pid!);
     worker.send({ type: "go" });
     // 2,000 small records fit in the socket's buffer: every byte is written, none is read.
     assert.deepEqual(await exited(worker), { code: 0, signal: null });
@@ -132,7 +108,7 @@ describe("a worker that exits while its master fails", () => {
     await exited(first);
     await startMasterProcess(t, options, file);
     await waitFor(() => lineCount(file, "quick") >= 2001, 10_000, "2,001 records in the file");
-    assertExactlyOnce(fileIndexes(file, "quick"), 2001, "quick");
+    assertExactlyOnceInOrder(fileIndexes(file, "quick"), 2001, "quick");
   });
 
   it("worker exits and its master is SIGKILLed at once, 6 times over: nothing lost, nothing twice but the journal window", async (t) => {
@@ -189,7 +165,7 @@ describe("a worker that exits while its master fails", () => {
       end: "exit",
       messageBytes: 100,
     });
-    await stop(master);
+    await stopProcess(master.pid!);
     const started = Date.now();
     worker.send({ type: "go" });
     assert.deepEqual(await exited(worker), { code: 0, signal: null });
@@ -198,7 +174,7 @@ describe("a worker that exits while its master fails", () => {
     assert.ok(exitMs < 10_000, `the worker took ${exitMs} ms to exit`);
     master.kill("SIGCONT");
     await waitFor(() => lineCount(file, "stuck") >= 20_001, 15_000, "20,001 records in the file");
-    assertExactlyOnce(fileIndexes(file, "stuck"), 20_001, "stuck");
+    assertExactlyOnceInOrder(fileIndexes(file, "stuck"), 20_001, "stuck");
   });
 });
 
@@ -228,7 +204,7 @@ describe("process.exit(0) in the same turn as the last log call, under CPU load"
         assert.deepEqual(await exited(worker), { code: 0, signal: null });
         const mine = (records: LogRecord[]) => records.filter((r) => r.name === "load");
         await collect.until((r) => mine(r).length >= count + 1, 12_000, `${count + 1} records`);
-        assertExactlyOnce(
+        assertExactlyOnceInOrder(
           mine(collect.records).map((r) => Number(/record (\d+)$/.exec(r.message)![1])),
           count + 1,
           `run ${run + 1}`,

@@ -1,16 +1,9 @@
 // Test-only helpers: a real rsyslogd in a temp dir, free loopback ports, polling with deadlines.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
 import { join } from "node:path";
+import { stopProcess } from "../../helpers/processes.js";
 
 /** The rsyslogd binary, or undefined: PATH first, then the sbin directories PATH often lacks. */
 export function findRsyslogd(): string | undefined {
@@ -143,22 +136,8 @@ export class Rsyslog {
    * rsyslogd's input threads could otherwise still read what a test writes "while frozen".
    */
   async freeze(): Promise<void> {
-    const child = this.#process;
-    if (child?.pid === undefined) return;
-    child.kill("SIGSTOP");
-    const tasks = `/proc/${child.pid}/task`;
-    const stopped = (): boolean =>
-      readdirSync(tasks).every((task) => {
-        const stat = readFileSync(join(tasks, task, "stat"), "utf8");
-        const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-        return state === "T" || state === "t";
-      });
-    // No event says a process has stopped; its threads' states in /proc do.
-    const deadline = Date.now() + 5000;
-    while (!stopped()) {
-      if (Date.now() > deadline) throw new Error(`rsyslogd (pid ${child.pid}) did not stop within 5 s`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    const pid = this.#process?.pid;
+    if (pid !== undefined) await stopProcess(pid);
   }
 
   /** Resumes a frozen process (SIGCONT). */
