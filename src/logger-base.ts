@@ -1,66 +1,183 @@
-import { LogLevel } from "./levels.js";
+import type { ChildOptions } from "./call/options.js";
+import { type CallParts, CallShape } from "./call/shape.js";
+import { InvalidConfigError } from "./errors.js";
+import { ACCEPTED_LEVELS_TEXT, LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
 
 /** What a log call accepts as its message: text, or UTF-8 bytes that are copied as they are. */
 export type LogMessage = string | Uint8Array;
 
 /**
- * The log methods shared by {@link WorkerLogger} and {@link MasterLogger}. Each checks the level
- * first (a disabled level costs one comparison) and never throws: a logging failure must not
- * become the application's failure.
+ * The arguments of a log call, in any of the shapes docs/fields.md describes:
+ * `("message")`, `("message", { fields })`, `({ fields }, "message")`, `("order %s at %d", id, px)`,
+ * `("failed", err)`, `(err)`, `({ err, orderId }, "retrying")`, `("raw", bytes)`.
+ */
+export type LogArguments = readonly unknown[];
+
+/** The function a logger hands its children: it encodes nothing, only queues. */
+export type Emit = (
+  level: number,
+  message: LogMessage,
+  data: Uint8Array | undefined,
+  values: Uint8Array | undefined,
+) => void;
+
+/**
+ * The log methods shared by {@link WorkerLogger}, {@link MasterLogger} and their children. Each
+ * checks the level first (a disabled level costs one comparison) and never throws: a logging
+ * failure must not become the application's failure.
  */
 export abstract class LoggerBase {
   /** Records below this level are discarded before anything is encoded. */
   protected minLevel: number = LogLevel.INFO;
+  /** Bindings, serializers, redact paths and the encoder. Set by the subclass constructor. */
+  protected shape!: CallShape;
 
-  /** Encodes and queues one record that already passed the level check. */
-  protected abstract emit(level: number, message: LogMessage, data: Uint8Array | undefined): void;
+  /** Queues one record that already passed the level check. */
+  protected abstract emit(
+    level: number,
+    message: LogMessage,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+  ): void;
 
   abstract isRunning(): boolean;
 
   /**
-   * Logs at an explicit level.
-   * @example logger.log(LogLevel.WARNING, "disk 91% full")
+   * The lowest level logged, as a lower-case name (pino's habit): `log.level = "debug"`. Also
+   * accepts a {@link LogLevel} number and the aliases of `baseLevel`; anything else throws
+   * InvalidConfigError.
    */
-  log(level: LogLevel, message: LogMessage, data?: Uint8Array): void {
-    if (level >= this.minLevel && level <= LogLevel.CRITICAL) this.#safeEmit(level, message, data);
+  get level(): string {
+    return (LEVEL_NAMES[this.minLevel] ?? "INFO").toLowerCase();
   }
 
-  trace(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.TRACE >= this.minLevel) this.#safeEmit(LogLevel.TRACE, message, data);
+  set level(value: string | LogLevel) {
+    const level = parseLevel(value);
+    if (level === undefined)
+      throw new InvalidConfigError("level", `expected ${ACCEPTED_LEVELS_TEXT}, got ${String(value)}`);
+    this.minLevel = level;
   }
 
-  debug(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.DEBUG >= this.minLevel) this.#safeEmit(LogLevel.DEBUG, message, data);
+  /** Whether a record at `level` would be logged (fastify's and pino's `isLevelEnabled`). */
+  isLevelEnabled(level: LogLevel | string): boolean {
+    const parsed = parseLevel(level);
+    return parsed !== undefined && parsed >= this.minLevel;
   }
 
-  info(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.INFO >= this.minLevel) this.#safeEmit(LogLevel.INFO, message, data);
+  /**
+   * A logger whose every record carries `bindings` as fields (after its parent's: a later key
+   * replaces an earlier one), with `options` added to its parent's. It shares the parent's
+   * connection and batch, and starts at the parent's level. Bindings are encoded once, here.
+   * @example
+   * ```ts
+   * const req = log.child({ reqId: "r-1" });
+   * req.child({ step: "auth" }).warn("slow", { ms: 812 });
+   * ```
+   */
+  child(bindings: Readonly<Record<string, unknown>>, options?: ChildOptions): LoggerBase {
+    return new ChildLogger(
+      this.emitter(),
+      () => this.isRunning(),
+      this.shape.child(bindings, options),
+      this.minLevel,
+    );
   }
 
-  warning(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.WARNING >= this.minLevel) this.#safeEmit(LogLevel.WARNING, message, data);
+  /** The emit function children call; subclasses that are children return their root's. */
+  protected emitter(): Emit {
+    return (level, message, data, values) => this.emit(level, message, data, values);
+  }
+
+  /**
+   * Logs at an explicit level.
+   * @example logger.log(LogLevel.WARNING, "disk %d%% full", 91)
+   */
+  log(level: LogLevel, ...args: LogArguments): void {
+    if (level >= this.minLevel && level <= LogLevel.CRITICAL) this.#call(level, args);
+  }
+
+  trace(...args: LogArguments): void {
+    if (LogLevel.TRACE >= this.minLevel) this.#call(LogLevel.TRACE, args);
+  }
+
+  debug(...args: LogArguments): void {
+    if (LogLevel.DEBUG >= this.minLevel) this.#call(LogLevel.DEBUG, args);
+  }
+
+  info(...args: LogArguments): void {
+    if (LogLevel.INFO >= this.minLevel) this.#call(LogLevel.INFO, args);
+  }
+
+  warning(...args: LogArguments): void {
+    if (LogLevel.WARNING >= this.minLevel) this.#call(LogLevel.WARNING, args);
   }
 
   /** Same as {@link warning}. */
-  warn(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.WARNING >= this.minLevel) this.#safeEmit(LogLevel.WARNING, message, data);
+  warn(...args: LogArguments): void {
+    if (LogLevel.WARNING >= this.minLevel) this.#call(LogLevel.WARNING, args);
   }
 
-  error(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.ERROR >= this.minLevel) this.#safeEmit(LogLevel.ERROR, message, data);
+  error(...args: LogArguments): void {
+    if (LogLevel.ERROR >= this.minLevel) this.#call(LogLevel.ERROR, args);
   }
 
-  critical(message: LogMessage, data?: Uint8Array): void {
-    if (LogLevel.CRITICAL >= this.minLevel) this.#safeEmit(LogLevel.CRITICAL, message, data);
+  critical(...args: LogArguments): void {
+    if (LogLevel.CRITICAL >= this.minLevel) this.#call(LogLevel.CRITICAL, args);
   }
 
-  #safeEmit(level: number, message: LogMessage, data: Uint8Array | undefined): void {
+  /** Same as {@link critical} (pino's name). */
+  fatal(...args: LogArguments): void {
+    if (LogLevel.CRITICAL >= this.minLevel) this.#call(LogLevel.CRITICAL, args);
+  }
+
+  #call(level: number, args: LogArguments): void {
     try {
-      if (typeof message !== "string" && !(message instanceof Uint8Array)) message = String(message);
-      if (data !== undefined && !(data instanceof Uint8Array)) data = undefined;
-      this.emit(level, message, data);
+      const first = args[0];
+      // The plain message of a logger without bindings: nothing to encode but the text.
+      if (args.length === 1 && typeof first === "string" && this.shape.bindings === undefined) {
+        this.emit(level, first, undefined, undefined);
+        return;
+      }
+      const parts: CallParts = this.shape.shape(args);
+      this.emit(level, parts.message, parts.data, parts.values);
     } catch {
       // Swallowed, as promised: a logging failure must not become the application's failure.
     }
   }
 }
+
+/**
+ * A logger made by `child()`: its own bindings, options and level; records go into the root's
+ * batch through the root's emit.
+ */
+class ChildLogger extends LoggerBase {
+  readonly #emit: Emit;
+  readonly #running: () => boolean;
+
+  constructor(emit: Emit, running: () => boolean, shape: CallShape, minLevel: number) {
+    super();
+    this.#emit = emit;
+    this.#running = running;
+    this.shape = shape;
+    this.minLevel = minLevel;
+  }
+
+  protected override emit(
+    level: number,
+    message: LogMessage,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+  ): void {
+    this.#emit(level, message, data, values);
+  }
+
+  protected override emitter(): Emit {
+    return this.#emit;
+  }
+
+  isRunning(): boolean {
+    return this.#running();
+  }
+}
+
+export { CallShape };

@@ -2,7 +2,7 @@ import type { Server } from "node:net";
 import { LoggerConfig } from "../config.js";
 import { InvalidConfigError, UnsafePathError } from "../errors.js";
 import { BaseLogHandler, kAttach } from "../handlers/base.js";
-import { LoggerBase } from "../logger-base.js";
+import { CallShape, LoggerBase } from "../logger-base.js";
 import { decodeBatch } from "../protocol/decoder.js";
 import { BatchBuilder } from "../protocol/encoder.js";
 import type { RecordSource } from "../protocol/record-batch.js";
@@ -78,6 +78,7 @@ export class MasterLogger extends LoggerBase {
     this.config = config;
     this.#source = { name: resolved.name, nameBytes: Buffer.from(resolved.name, "utf8"), pid: process.pid };
     this.minLevel = config.baseLevel;
+    this.shape = CallShape.root(undefined, Math.floor(config.maxFrameBytes / 4));
     const log: MasterLog = {
       info: (message) => this.info(message),
       warning: (message) => this.warning(message),
@@ -187,12 +188,20 @@ export class MasterLogger extends LoggerBase {
   }
 
   /** Writes one of the master's own records (already level-filtered by LoggerBase). */
-  protected override emit(level: number, message: string | Uint8Array, data: Uint8Array | undefined): void {
+  protected override emit(
+    level: number,
+    message: string | Uint8Array,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+  ): void {
     if (this.#phase === "closed") return;
     const builder = new BatchBuilder(
-      64 + (typeof message === "string" ? message.length * 3 : message.length) + (data?.length ?? 0),
+      72 +
+        (typeof message === "string" ? message.length * 3 : message.length) +
+        (data?.length ?? 0) +
+        (values?.length ?? 0),
     );
-    builder.append(level, message, data);
+    builder.append(level, message, data, values);
     const { batch } = decodeBatch(builder.seal(0), this.#source);
     this.#dispatcher.dispatch(batch);
   }

@@ -7,8 +7,9 @@
 /**
  * Bumped on any incompatible change; a master refuses a HELLO carrying another version.
  * 2: SHUTDOWN says how the worker ended (so an orderly exit is not reported as a death).
+ * 3: a record may carry a values section (fields and %-arguments, values.ts).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** "LMUX": lets the master reject a stranger speaking some other protocol on its first frame. */
 export const MAGIC = 0x58554d4c;
@@ -49,6 +50,13 @@ export const RECORD_HEADER_BYTES = RECORD_LENGTH_OFFSET + 4;
 
 /** Set in a record's level byte when a u32 length and an attachment follow the message. */
 export const RECORD_FLAG_DATA = 0x80;
+/**
+ * Set in a record's level byte when a u32 length and a values section (u8 argument count, the
+ * arguments, then (key, value) pairs to the section's end) follow the message and attachment.
+ */
+export const RECORD_FLAG_VALUES = 0x40;
+/** Either flag: the record is not a plain message, and byte formatters take their general path. */
+export const RECORD_FLAGS_EXTRA = RECORD_FLAG_DATA | RECORD_FLAG_VALUES;
 export const RECORD_LEVEL_MASK = 0x07;
 
 /** Worker names longer than this are cut by the worker and refused by the master. */

@@ -11,6 +11,7 @@ import {
   MessageType,
   PROTOCOL_VERSION,
   RECORD_FLAG_DATA,
+  RECORD_FLAG_VALUES,
   RECORD_HEADER_BYTES,
   RECORD_LENGTH_OFFSET,
   RECORD_LEVEL_MASK,
@@ -19,11 +20,12 @@ import {
 } from "./constants.js";
 import { RecordBatch, type RecordSource } from "./record-batch.js";
 import { readU64 } from "./u64.js";
+import { skipSection } from "./value-reader.js";
 
 const LENGTH_BYTES = 4;
 const MAX_LEVEL_VALUE = 5;
-/** Bits of the level byte that version 1 defines; any other bit set is a protocol error. */
-const KNOWN_LEVEL_BITS = RECORD_FLAG_DATA | RECORD_LEVEL_MASK;
+/** Bits of the level byte that version 3 defines; any other bit set is a protocol error. */
+const KNOWN_LEVEL_BITS = RECORD_FLAG_DATA | RECORD_FLAG_VALUES | RECORD_LEVEL_MASK;
 
 /**
  * Splits a byte stream into frames. Every length is checked against the reader's current limit
@@ -280,6 +282,15 @@ export function decodeBatch(frame: Buffer, source: RecordSource): { seq: number;
       next += 4 + dataBytes;
       if (next > end)
         throw new ProtocolError(`record ${i} attachment length ${dataBytes} runs past the frame`);
+    }
+    if ((levelByte & RECORD_FLAG_VALUES) !== 0) {
+      if (end - next < 4) throw new ProtocolError(`record ${i} values length is truncated`);
+      const valuesBytes = words.getUint32(next, true);
+      const valuesEnd = next + 4 + valuesBytes;
+      if (valuesEnd > end)
+        throw new ProtocolError(`record ${i} values length ${valuesBytes} runs past the frame`);
+      skipSection(bytes, next + 4, valuesEnd, `record ${i}`);
+      next = valuesEnd;
     }
     offsets[i] = pos;
     if (level < minLevel) minLevel = level;

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
+import type { LoggerOptions } from "../call/options.js";
 import { LoggerConfig } from "../config.js";
 import { InvalidConfigError } from "../errors.js";
 import { LogLevel } from "../levels.js";
-import { LoggerBase, type LogMessage } from "../logger-base.js";
+import { CallShape, LoggerBase, type LogMessage } from "../logger-base.js";
 import { writeNowNs } from "../protocol/clock.js";
 import { BATCH_HEADER_BYTES, EndKind } from "../protocol/constants.js";
 import {
@@ -66,7 +67,11 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   #state = RUNNING;
   #shutdown: Promise<void> | undefined;
 
-  constructor(config: LoggerConfig, name: string = `WORKER${process.pid}`) {
+  /**
+   * @param options redact paths, serializers and field limits of this logger (docs/fields.md);
+   *   a bad option throws InvalidConfigError naming it.
+   */
+  constructor(config: LoggerConfig, name: string = `WORKER${process.pid}`, options?: LoggerOptions) {
     super();
     if (!(config instanceof LoggerConfig)) {
       throw new InvalidConfigError("config", "expected a LoggerConfig instance (new LoggerConfig({...}))");
@@ -77,6 +82,8 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     this.config = config;
     this.name = name;
     this.minLevel = config.baseLevel;
+    // A quarter of a frame: a record's values always fit, with room for a long message.
+    this.shape = CallShape.root(options, Math.floor(config.maxFrameBytes / 4));
     // Timers are unref'd: a logger must never be the reason a process stays alive. The exit hook
     // writes out whatever is left when the process ends on its own.
     this.#flushTimer = setInterval(() => this.#tick(), config.flushIntervalMs).unref();
@@ -139,10 +146,15 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
 
   // ---- the hot path ---------------------------------------------------------------------------
 
-  protected override emit(level: number, message: LogMessage, data: Uint8Array | undefined): void {
+  protected override emit(
+    level: number,
+    message: LogMessage,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+  ): void {
     if (this.#state !== RUNNING) return;
     const builder = this.#builder ?? this.#newBuilder();
-    if (!builder.append(level, message, data)) this.#appendToFreshBatch(level, message, data);
+    if (!builder.append(level, message, data, values)) this.#appendToFreshBatch(level, message, data, values);
     if (level >= LogLevel.ERROR) {
       // An error goes out on the next tick even though its batch is not full.
       this.#sealBeforeSend = true;
@@ -157,15 +169,24 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   }
 
   /** The open batch is full (or the record is larger than a batch): seal it and start another. */
-  #appendToFreshBatch(level: number, message: LogMessage, data: Uint8Array | undefined): void {
+  #appendToFreshBatch(
+    level: number,
+    message: LogMessage,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+  ): void {
     this.#seal();
     this.#scheduleSend();
-    if (this.#newBuilder().append(level, message, data)) return;
+    if (this.#newBuilder().append(level, message, data, values)) return;
     // Larger than a whole batch: it goes alone, in a buffer of its own, ahead of the open one.
     const maxRecord = this.config.maxFrameBytes + 4 - BATCH_HEADER_BYTES;
-    if (recordBytes(message, data) > maxRecord) [message, data] = truncateRecord(message, data, maxRecord);
-    const oversized = new BatchBuilder(BATCH_HEADER_BYTES + recordBytes(message, data));
-    oversized.append(level, message, data);
+    if (recordBytes(message, data, values) > maxRecord) {
+      // The values are bounded to a quarter of a frame, so it is the message or the attachment.
+      const room = maxRecord - (values === undefined ? 0 : 4 + values.length);
+      [message, data] = truncateRecord(message, data, room);
+    }
+    const oversized = new BatchBuilder(BATCH_HEADER_BYTES + recordBytes(message, data, values));
+    oversized.append(level, message, data, values);
     this.#backlog.seal(oversized);
   }
 

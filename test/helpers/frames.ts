@@ -113,7 +113,7 @@ export function helloFrame(hello: RawHello = {}): Buffer {
       : hello.name;
   const body = Buffer.alloc(26 + name.length);
   body.writeUInt32LE(hello.magic ?? 0x58554d4c, 0);
-  body.writeUInt16LE(hello.version ?? 2, 4);
+  body.writeUInt16LE(hello.version ?? 3, 4);
   body.writeUInt16LE(hello.flags ?? 0, 6);
   body.writeUInt32LE(hello.pid ?? 4242, 8);
   body.set(hello.instanceId ?? Buffer.from("0123456789abcdef", "hex"), 12);

@@ -431,7 +431,7 @@ describe("control messages encode/decode", () => {
           if (Buffer.byteLength(name) <= MAX_NAME_BYTES) assert.equal(hello.name, name);
           assert.deepEqual(
             frame,
-            helloFrame({ pid, instanceId, heartbeatMs: heartbeat, name: cut, magic: MAGIC, version: 2 }),
+            helloFrame({ pid, instanceId, heartbeatMs: heartbeat, name: cut, magic: MAGIC, version: 3 }),
           );
         },
       ),

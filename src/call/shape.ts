@@ -1,0 +1,255 @@
+import { format, inspect } from "node:util";
+import { InvalidConfigError } from "../errors.js";
+import { childNode, isError, type RedactNode, ValueWriter } from "../protocol/value-writer.js";
+import { type FieldLimits, REDACTED } from "../protocol/values.js";
+import {
+  type ChildOptions,
+  checkLimits,
+  checkOptions,
+  checkRedact,
+  checkSerializers,
+  type LoggerOptions,
+} from "./options.js";
+import { isPlainTree } from "./plain-tree.js";
+import { compileRedact } from "./redact-paths.js";
+import type { Serializer } from "./serializers.js";
+
+/** The values section counts its arguments in one byte. */
+const MAX_ARGS = 255;
+
+/** What a log call becomes: the message (or %-template), the attachment, the values section. */
+export interface CallParts {
+  message: string | Uint8Array;
+  data: Uint8Array | undefined;
+  /** A view of the shape's writer, valid until the next call; undefined for a plain message. */
+  values: Uint8Array | undefined;
+}
+
+/**
+ * What a logger adds to each call: its child bindings (encoded once, when the child is made),
+ * serializers and redact paths, and the encoder they share with the root logger.
+ */
+export class CallShape {
+  readonly writer: ValueWriter;
+  readonly serializers: Readonly<Record<string, Serializer>> | undefined;
+  readonly redactPaths: readonly string[];
+  readonly redact: RedactNode | undefined;
+  /** The bindings of this logger and its ancestors as encoded (key, value) pairs. */
+  readonly bindings: Uint8Array | undefined;
+  /** Reused for every call: a log call allocates no result object. */
+  readonly #parts: CallParts = { message: "", data: undefined, values: undefined };
+
+  private constructor(
+    writer: ValueWriter,
+    serializers: Readonly<Record<string, Serializer>> | undefined,
+    redactPaths: readonly string[],
+    bindings: Uint8Array | undefined,
+  ) {
+    this.writer = writer;
+    this.serializers = serializers;
+    this.redactPaths = redactPaths;
+    this.redact = compileRedact(redactPaths, "redact");
+    this.bindings = bindings;
+  }
+
+  /** A root logger's shape; throws InvalidConfigError naming the bad option. */
+  static root(options: LoggerOptions | undefined, maxValueBytes: number): CallShape {
+    checkOptions(options, "options", true);
+    const limits: FieldLimits = checkLimits(options?.limits, "options.limits");
+    // A section larger than a frame could never be sent: keep it well inside one.
+    limits.bytes = Math.min(limits.bytes, maxValueBytes);
+    const redact = checkRedact(options?.redact, "options.redact");
+    compileRedact(redact, "options.redact");
+    return new CallShape(
+      new ValueWriter(limits),
+      checkSerializers(options?.serializers, "options.serializers"),
+      redact,
+      undefined,
+    );
+  }
+
+  /** A child's shape: the parent's options and bindings, then its own. */
+  child(bindings: unknown, options: ChildOptions | undefined): CallShape {
+    checkOptions(options, "child options", false);
+    if (bindings === null || typeof bindings !== "object" || Array.isArray(bindings)) {
+      throw new InvalidConfigError("bindings", "expected a plain object of fields, e.g. child({ reqId })");
+    }
+    const redactOwn = checkRedact(options?.redact, "child options.redact");
+    const redactPaths = redactOwn.length === 0 ? this.redactPaths : [...this.redactPaths, ...redactOwn];
+    compileRedact(redactPaths, "child options.redact");
+    const own = checkSerializers(options?.serializers, "child options.serializers");
+    const serializers = own === undefined ? this.serializers : { ...this.serializers, ...own };
+    const shape = new CallShape(this.writer, serializers, redactPaths, undefined);
+    const w = this.writer;
+    w.reset();
+    if (this.bindings !== undefined) w.raw(this.bindings);
+    w.fieldPairs(bindings, shape.redact, serializers);
+    const encoded = Buffer.from(w.bytes());
+    return new CallShape(this.writer, serializers, redactPaths, encoded.length === 0 ? undefined : encoded);
+  }
+
+  /**
+   * Splits a call's arguments (see docs/fields.md):
+   * - `(fields, message?, ...args)` and `(error, message?, ...args)`, pino's order;
+   * - `(message, ...args)`: %-placeholders take arguments first, then, from the end, a plain object
+   *   is the fields, an Error the `err` field, a Uint8Array the attachment; what is left is
+   *   appended as `util.format` appends it.
+   * Arguments are encoded, not formatted: the master interpolates them.
+   */
+  shape(args: readonly unknown[]): CallParts {
+    const parts = this.#parts;
+    const n = args.length;
+    const first = args[0];
+    let i = 1;
+    let fields: object | undefined;
+    let err: unknown;
+    let message: string | Uint8Array;
+    if (typeof first === "string" || first instanceof Uint8Array) {
+      message = first;
+    } else if (typeof first === "object" && first !== null) {
+      if (isError(first)) err = first;
+      else fields = first;
+      if (typeof args[1] === "string") {
+        message = args[1];
+        i = 2;
+      } else {
+        message = err === undefined ? "" : errorMessage(err);
+      }
+    } else {
+      message = String(first);
+    }
+    const consumed = typeof message === "string" && i < n ? countPlaceholders(message, n - i) : 0;
+    const from = i + consumed;
+    let tail = n;
+    // `log.info(message, maybeBytes)` with no bytes: a trailing undefined is no argument.
+    while (tail > from && args[tail - 1] === undefined) tail--;
+    if (tail > from && fields === undefined && isPlainObject(args[tail - 1])) fields = args[--tail] as object;
+    if (tail > from && err === undefined && isError(args[tail - 1])) err = args[--tail];
+    let data: Uint8Array | undefined;
+    if (tail > from && args[tail - 1] instanceof Uint8Array) data = args[--tail] as Uint8Array;
+    const argCount = consumed + tail - from;
+    parts.data = data;
+    if (argCount === 0 && fields === undefined && err === undefined && this.bindings === undefined) {
+      parts.message = message;
+      parts.values = undefined;
+      return parts;
+    }
+    if (argCount > MAX_ARGS) {
+      // util.format itself, in the worker: a call with hundreds of arguments is not a hot path.
+      parts.message = format(message, ...args.slice(i, tail));
+      this.#encode(0, args, 0, 0, 0, fields, err);
+    } else {
+      parts.message = message;
+      this.#encode(argCount, args, i, consumed, tail, fields, err);
+    }
+    parts.values = this.writer.bytes();
+    return parts;
+  }
+
+  #encode(
+    argCount: number,
+    args: readonly unknown[],
+    from: number,
+    consumed: number,
+    tail: number,
+    fields: object | undefined,
+    err: unknown,
+  ): void {
+    const w = this.writer;
+    w.reset();
+    w.u8(argCount);
+    if (argCount > 0) {
+      const limits = w.limits;
+      for (let k = 0; k < consumed; k++) {
+        const arg = args[from + k];
+        if (isPlainTree(arg, limits.depth, limits.entries)) w.value(arg, 0, undefined);
+        else w.formatted(safely(() => format(`%${conversions[k]}`, arg)));
+      }
+      for (let k = from + consumed; k < tail; k++) {
+        const arg = args[k];
+        if (isPlainTree(arg, limits.depth, limits.entries)) w.value(arg, 0, undefined);
+        else w.formatted(safely(() => inspect(arg)));
+      }
+    }
+    if (this.bindings !== undefined) w.raw(this.bindings);
+    const redact = this.redact;
+    if (err !== undefined) {
+      let value: unknown = err;
+      const serializers = this.serializers;
+      if (serializers !== undefined && Object.hasOwn(serializers, "err"))
+        value = safely(() => serializers.err!(err));
+      const node = redact === undefined ? undefined : childNode(redact, "err");
+      if (node?.terminal) {
+        w.key("err");
+        w.string(REDACTED);
+      } else {
+        w.pair("err", value, redact);
+      }
+    }
+    if (fields !== undefined) w.fieldPairs(fields, redact, this.serializers);
+  }
+}
+
+/** The conversion letter of each placeholder {@link countPlaceholders} counted, in order. */
+let conversions = "";
+
+/**
+ * How many of `available` arguments the %-placeholders of `template` take, as util.format walks
+ * them: `%s %d %i %f %j %o %O %c` take one each, `%%` none, and the walk stops when the arguments
+ * run out. Most messages have no `%` and cost one indexOf.
+ */
+export function countPlaceholders(template: string, available: number): number {
+  let at = template.indexOf("%");
+  if (at < 0) return 0;
+  let count = 0;
+  let letters = "";
+  const last = template.length - 1;
+  while (at >= 0 && at < last && count < available) {
+    const next = template.charCodeAt(at + 1);
+    switch (next) {
+      case 115: // s
+      case 106: // j
+      case 100: // d
+      case 79: // O
+      case 111: // o
+      case 105: // i
+      case 102: // f
+      case 99: // c
+        letters += template[at + 1];
+        count++;
+        break;
+      default:
+        break;
+    }
+    at = template.indexOf("%", at + 2);
+  }
+  conversions = letters;
+  return count;
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function errorMessage(err: unknown): string {
+  try {
+    const message = (err as { message?: unknown }).message;
+    return typeof message === "string" ? message : String(message);
+  } catch {
+    return "";
+  }
+}
+
+function safely<T>(fn: () => T): T | string {
+  try {
+    return fn();
+  } catch (error) {
+    try {
+      return `[Unloggable: ${error instanceof Error ? error.message : String(error)}]`;
+    } catch {
+      return "[Unloggable]";
+    }
+  }
+}

@@ -1,0 +1,454 @@
+import { types } from "node:util";
+import { type FieldLimits, MAX_KEY_BYTES, REDACTED, ValueTag } from "./values.js";
+
+/** Worst case UTF-8 bytes per UTF-16 code unit. */
+const MAX_UTF8_PER_UNIT = 3;
+
+/** The marker a string cut at the byte limit ends with. */
+const CUT_MARK = "…[Truncated]";
+const CUT_MARK_BYTES = Buffer.byteLength(CUT_MARK, "utf8");
+
+/** Same binding as the batch encoder uses (see encoder.ts): the cheapest UTF-8 write Node has. */
+interface FastUtf8 {
+  utf8Write(text: string, offset: number): number;
+}
+
+/**
+ * A compiled set of `redact` paths: the node for a key is `children.get(key) ?? wildcard`, and a
+ * node that is `terminal` replaces the value under it with "[Redacted]".
+ */
+export interface RedactNode {
+  terminal: boolean;
+  children: Map<string, RedactNode> | undefined;
+  wildcard: RedactNode | undefined;
+}
+
+/**
+ * Writes typed values (values.ts) into a reusable scratch buffer. One per logger root: a log call
+ * encodes its fields and arguments here, then the batch encoder copies the bytes into the batch.
+ * Encoding once into scratch (rather than straight into the batch) means a record that does not
+ * fit the open batch is copied again, never encoded again: serializers, getters and `toJSON` run
+ * once per call.
+ *
+ * Nothing here throws for any value: a getter that throws, a Proxy, a revoked Proxy, a cycle, a
+ * huge object all become markers.
+ */
+export class ValueWriter {
+  buffer: Buffer;
+  #view: DataView;
+  pos = 0;
+  #limits: FieldLimits;
+  /** `pos` past which the value being written becomes a marker. */
+  #limitEnd = 0;
+  /** Set once the byte limit was hit: containers stop adding entries. */
+  exhausted = false;
+  /** The objects on the path to the value being written, for cycle detection. */
+  readonly #ancestors: object[] = [];
+
+  constructor(limits: FieldLimits) {
+    this.#limits = limits;
+    this.buffer = Buffer.allocUnsafe(1024);
+    this.#view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+  }
+
+  get limits(): FieldLimits {
+    return this.#limits;
+  }
+
+  /** Starts a new record's section. */
+  reset(): void {
+    this.pos = 0;
+    this.exhausted = false;
+    this.#limitEnd = this.#limits.bytes;
+    this.#ancestors.length = 0;
+  }
+
+  /** The bytes written since {@link reset}, as a view valid until the next write. */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.pos);
+  }
+
+  #ensure(bytes: number): void {
+    const needed = this.pos + bytes;
+    if (needed <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.pos);
+    this.buffer = grown;
+    this.#view = new DataView(grown.buffer, grown.byteOffset, grown.length);
+  }
+
+  u8(value: number): void {
+    this.#ensure(1);
+    this.buffer[this.pos++] = value;
+  }
+
+  /** Reserves a u32 to fill in later with {@link patchU32}; returns its offset. */
+  reserveU32(): number {
+    this.#ensure(4);
+    const at = this.pos;
+    this.pos += 4;
+    return at;
+  }
+
+  patchU32(at: number, value: number): void {
+    this.#view.setUint32(at, value, true);
+  }
+
+  /** Copies bytes encoded earlier (a child logger's bindings). */
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length);
+    this.buffer.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  #u32(value: number): void {
+    this.#ensure(4);
+    this.#view.setUint32(this.pos, value, true);
+    this.pos += 4;
+  }
+
+  #f64(tag: number, value: number): void {
+    this.#ensure(9);
+    this.buffer[this.pos] = tag;
+    this.#view.setFloat64(this.pos + 1, value, true);
+    this.pos += 9;
+  }
+
+  /**
+   * Text with a u16 or u32 length prefix, cut to `cap` bytes on a character boundary. A
+   * `budgeted` text (a string value, a message or stack) is also cut at the byte limit, ends with
+   * a marker there, and exhausts the writer.
+   */
+  #text(text: string, wide: boolean, cap: number, budgeted: boolean): void {
+    const prefix = wide ? 4 : 2;
+    let max = cap;
+    if (budgeted) {
+      const room = this.#limitEnd - this.pos - prefix;
+      if (room < max) max = Math.max(room, 0);
+    }
+    if (text.length * MAX_UTF8_PER_UNIT > max && Buffer.byteLength(text, "utf8") > max) {
+      if (budgeted) {
+        this.exhausted = true;
+        text = cutToBytes(text, max - CUT_MARK_BYTES) + CUT_MARK;
+      } else {
+        text = cutToBytes(text, max);
+      }
+    }
+    this.#ensure(prefix + text.length * MAX_UTF8_PER_UNIT);
+    const at = this.pos + prefix;
+    const written = (this.buffer as unknown as FastUtf8).utf8Write(text, at);
+    if (wide) this.#view.setUint32(this.pos, written, true);
+    else this.#view.setUint16(this.pos, written, true);
+    this.pos = at + written;
+  }
+
+  /** A key: u16 length + UTF-8, cut to MAX_KEY_BYTES. */
+  key(key: string): void {
+    this.#text(key, false, MAX_KEY_BYTES, false);
+  }
+
+  string(text: string): void {
+    this.u8(ValueTag.STRING);
+    this.#text(text, true, 0xffffffff, true);
+  }
+
+  marker(text: string): void {
+    this.u8(ValueTag.MARKER);
+    this.#text(text, false, 0xffff, false);
+  }
+
+  formatted(text: string): void {
+    this.u8(ValueTag.FORMATTED);
+    this.#text(text, true, 0xffffffff, true);
+  }
+
+  number(value: number): void {
+    if ((value | 0) === value && !(value === 0 && 1 / value < 0)) {
+      this.#ensure(5);
+      this.buffer[this.pos] = ValueTag.INT32;
+      this.#view.setInt32(this.pos + 1, value, true);
+      this.pos += 5;
+    } else {
+      this.#f64(ValueTag.FLOAT64, value);
+    }
+  }
+
+  /**
+   * Any value. `depth` is how many containers enclose it; `redact` is the node of the path that
+   * leads here (undefined when no redact path goes this way).
+   */
+  value(value: unknown, depth: number, redact: RedactNode | undefined): void {
+    if (this.pos >= this.#limitEnd) {
+      this.exhausted = true;
+      this.marker("[Truncated]");
+      return;
+    }
+    switch (typeof value) {
+      case "string":
+        this.string(value);
+        return;
+      case "number":
+        this.number(value);
+        return;
+      case "boolean":
+        this.u8(value ? ValueTag.TRUE : ValueTag.FALSE);
+        return;
+      case "undefined":
+        this.u8(ValueTag.UNDEFINED);
+        return;
+      case "bigint": {
+        this.u8(ValueTag.BIGINT);
+        this.#text(value.toString(), false, 0xffff, false);
+        return;
+      }
+      case "symbol":
+        this.marker(value.toString());
+        return;
+      case "function":
+        this.marker(`[Function: ${value.name || "(anonymous)"}]`);
+        return;
+      default:
+        if (value === null) this.u8(ValueTag.NULL);
+        else this.#object(value as object, depth, redact);
+    }
+  }
+
+  #object(object: object, depth: number, redact: RedactNode | undefined): void {
+    const ancestors = this.#ancestors;
+    if (ancestors.includes(object)) {
+      this.marker("[Circular]");
+      return;
+    }
+    if (object instanceof Date) {
+      this.#f64(ValueTag.DATE, object.getTime());
+      return;
+    }
+    if (object instanceof Uint8Array) {
+      this.#bytes(object);
+      return;
+    }
+    const isArray = Array.isArray(object);
+    if (depth >= this.#limits.depth) {
+      this.marker(isArray ? "[Array]" : isError(object) ? `[${errorType(object as Error)}]` : "[Object]");
+      return;
+    }
+    const start = this.pos;
+    ancestors.push(object);
+    try {
+      if (isError(object)) this.#error(object as Error, depth, redact);
+      else if (isArray) this.#array(object as unknown[], depth, redact);
+      else if (typeof (object as { toJSON?: unknown }).toJSON === "function") {
+        // As JSON.stringify does; one level deeper, so a toJSON returning a fresh object with a
+        // toJSON of its own each time still ends at the depth limit.
+        this.value((object as { toJSON(): unknown }).toJSON(), depth + 1, redact);
+      } else if (object instanceof Map) this.#map(object, depth, redact);
+      else if (object instanceof Set) this.#array([...object], depth, redact);
+      else if (ArrayBuffer.isView(object)) this.marker(`[${object.constructor?.name ?? "TypedArray"}]`);
+      else this.#pairsOf(object, depth, redact);
+    } catch (error) {
+      // A getter, a Proxy trap or toJSON threw: whatever was written of this value is dropped and
+      // a marker takes its place; the call goes on.
+      this.pos = start;
+      this.marker(unloggable(error));
+    } finally {
+      ancestors.pop();
+    }
+  }
+
+  #bytes(bytes: Uint8Array): void {
+    const room = this.#limitEnd - this.pos - 5;
+    const take = bytes.length <= room ? bytes.length : Math.max(0, room);
+    if (take < bytes.length) {
+      this.exhausted = true;
+      this.marker(`[Truncated: ${bytes.length} bytes]`);
+      return;
+    }
+    this.u8(ValueTag.BYTES);
+    this.#u32(take);
+    this.#ensure(take);
+    this.buffer.set(bytes, this.pos);
+    this.pos += take;
+  }
+
+  #array(items: readonly unknown[], depth: number, redact: RedactNode | undefined): void {
+    this.u8(ValueTag.ARRAY);
+    const countAt = this.reserveU32();
+    const max = this.#limits.entries;
+    const length = items.length;
+    const kept = Math.min(length, max);
+    let written = 0;
+    for (let i = 0; i < kept && !this.exhausted; i++) {
+      const node = redact === undefined ? undefined : childNode(redact, String(i));
+      if (node?.terminal) this.string(REDACTED);
+      else this.value(items[i], depth + 1, node);
+      written++;
+    }
+    if (kept < length && !this.exhausted) {
+      this.marker(`[… ${length - kept} more items]`);
+      written++;
+    }
+    this.patchU32(countAt, written);
+  }
+
+  #map(map: Map<unknown, unknown>, depth: number, redact: RedactNode | undefined): void {
+    this.u8(ValueTag.OBJECT);
+    const countAt = this.reserveU32();
+    const max = this.#limits.entries;
+    let written = 0;
+    for (const [key, value] of map) {
+      if (this.exhausted) break;
+      if (written >= max) {
+        this.key("…");
+        this.marker(`[… ${map.size - written} more entries]`);
+        written++;
+        break;
+      }
+      written += this.#pair(String(key), value, depth, redact);
+    }
+    this.patchU32(countAt, written);
+  }
+
+  /** An object's own enumerable string-keyed properties, as an OBJECT. */
+  #pairsOf(object: object, depth: number, redact: RedactNode | undefined): void {
+    this.u8(ValueTag.OBJECT);
+    const countAt = this.reserveU32();
+    this.patchU32(countAt, this.pairs(object, depth, redact, undefined));
+  }
+
+  /**
+   * Writes the own enumerable properties of `object` as (key, value) pairs and returns how many.
+   * `serializers`, at the top level only (as pino applies them), replace a value first. Undefined
+   * values are left out, as JSON leaves them out.
+   */
+  pairs(
+    object: object,
+    depth: number,
+    redact: RedactNode | undefined,
+    serializers: Readonly<Record<string, (value: unknown) => unknown>> | undefined,
+  ): number {
+    const max = this.#limits.entries;
+    let written = 0;
+    let seen = 0;
+    // for-in rather than Object.keys: it can stop at the limit without first listing every key
+    // of a huge object.
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      if (this.exhausted) break;
+      if (seen >= max) {
+        this.key("…");
+        this.marker("[more keys omitted]");
+        written++;
+        break;
+      }
+      seen++;
+      let value: unknown;
+      try {
+        value = (object as Record<string, unknown>)[key];
+        if (serializers !== undefined && Object.hasOwn(serializers, key)) value = serializers[key]!(value);
+      } catch (error) {
+        this.key(key);
+        this.marker(unloggable(error));
+        written++;
+        continue;
+      }
+      written += this.#pair(key, value, depth, redact);
+    }
+    return written;
+  }
+
+  /** One (key, value) pair at `depth`; 0 when the value is undefined and so left out. */
+  #pair(key: string, value: unknown, depth: number, redact: RedactNode | undefined): number {
+    if (value === undefined) return 0;
+    this.key(key);
+    const node = redact === undefined ? undefined : childNode(redact, key);
+    if (node?.terminal) this.string(REDACTED);
+    else this.value(value, depth + 1, node);
+    return 1;
+  }
+
+  /** The fields of a call: {@link pairs} at the top level, with the object itself on the cycle path. */
+  fieldPairs(
+    object: object,
+    redact: RedactNode | undefined,
+    serializers: Readonly<Record<string, (value: unknown) => unknown>> | undefined,
+  ): number {
+    this.#ancestors.push(object);
+    try {
+      return this.pairs(object, 0, redact, serializers);
+    } finally {
+      this.#ancestors.pop();
+    }
+  }
+
+  /** A top-level pair outside any object (the error given as an argument, as `err`). */
+  pair(key: string, value: unknown, redact: RedactNode | undefined): number {
+    return this.#pair(key, value, 0, redact);
+  }
+
+  #error(error: Error, depth: number, redact: RedactNode | undefined): void {
+    this.u8(ValueTag.ERROR);
+    this.#text(errorType(error), false, 0xffff, false);
+    const message = (error as { message?: unknown }).message;
+    this.#text(typeof message === "string" ? message : String(message ?? ""), true, 0xffffffff, true);
+    const stack = (error as { stack?: unknown }).stack;
+    this.#text(typeof stack === "string" ? stack : "", true, 0xffffffff, true);
+    const countAt = this.reserveU32();
+    this.patchU32(countAt, this.pairs(error, depth, redact, undefined));
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause === undefined || this.exhausted) {
+      this.u8(0);
+    } else {
+      this.u8(1);
+      const node = redact === undefined ? undefined : childNode(redact, "cause");
+      if (node?.terminal) this.string(REDACTED);
+      else this.value(cause, depth + 1, node);
+    }
+  }
+}
+
+/** The redact node for `key` under `node`. */
+export function childNode(node: RedactNode, key: string): RedactNode | undefined {
+  return node.children?.get(key) ?? node.wildcard;
+}
+
+/** An Error of this realm or another (worker_threads, vm). */
+export function isError(value: unknown): boolean {
+  return value instanceof Error || types.isNativeError(value);
+}
+
+/** pino's `type`: the constructor's name, else `name`. */
+export function errorType(error: Error): string {
+  try {
+    const ctor = (error as { constructor?: unknown }).constructor;
+    if (typeof ctor === "function" && ctor.name !== "") return ctor.name;
+    return typeof error.name === "string" ? error.name : "Error";
+  } catch {
+    return "Error";
+  }
+}
+
+/** The marker for a value whose reading threw. */
+export function unloggable(error: unknown): string {
+  let reason: string;
+  try {
+    reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    reason = "unknown";
+  }
+  return `[Unloggable: ${reason.slice(0, 200)}]`;
+}
+
+/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
+export function cutToBytes(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return "";
+  let bytes = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdbff ? 4 : 3;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    if (size === 4) i++;
+  }
+  return text.slice(0, i);
+}
