@@ -59,7 +59,6 @@ describe("LoggerConfig", () => {
   it("names the field and the accepted values for every bad value", () => {
     rejects({ strFormat: "%(asctime)s only" }, "strFormat", /%\(message\)s/);
     rejects({ strFormat: 42 }, "strFormat", /%\(message\)s/);
-    rejects({ strFormat: "%(message)s %(bogus)s" }, "strFormat", /unknown placeholder %\(bogus\).*accepted/);
     rejects({ flushIntervalMs: 0 }, "flushIntervalMs", /positive integer/);
     rejects({ flushIntervalMs: -5 }, "flushIntervalMs", /positive integer, got -5/);
     rejects({ flushIntervalMs: Number.NaN }, "flushIntervalMs", /positive integer/);

@@ -1,8 +1,7 @@
-import { InvalidConfigError } from "../errors.js";
 import { LEVEL_NAMES } from "../levels.js";
 import { nsToMs } from "../protocol/clock.js";
 import {
-  RECORD_FLAG_DATA,
+  RECORD_FLAGS_EXTRA,
   RECORD_HEADER_BYTES,
   RECORD_LENGTH_OFFSET,
   RECORD_LEVEL_MASK,
@@ -11,14 +10,21 @@ import {
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
+import { fieldText, logfmt } from "./logfmt.js";
 import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
+import { errorTrailer } from "./stack.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
 
-/** The `%(key)` names a format may use, as in Python's logging where they exist there. */
+/**
+ * The `%(key)` names a format may use, as in Python's logging where they exist there, and
+ * `%(fields)s` (the record's fields as logfmt). Any other name is a field of the record, as
+ * Python's `extra`: `%(reqId)s` prints the field `reqId`, or `-` when the record has none.
+ */
 export const FORMAT_KEYS = [
   "asctime",
   "created",
   "data",
+  "fields",
   "levelname",
   "levelno",
   "message",
@@ -28,10 +34,15 @@ export const FORMAT_KEYS = [
 ] as const;
 type FormatKey = (typeof FORMAT_KEYS)[number];
 
+/** What `%(name)s` prints for a field the record does not have. */
+export const MISSING_FIELD_TEXT = "-";
+
 const PLACEHOLDER = /%%|%\((\w+)\)([-#0 +]*)(\d+)?(?:\.(\d+))?([sdifr])/g;
 
 interface Field {
-  key: FormatKey;
+  key: FormatKey | "field";
+  /** For key "field": the record field it names. */
+  fieldName: string;
   leftAlign: boolean;
   zeroPad: boolean;
   width: number;
@@ -50,6 +61,7 @@ interface RecordView {
   message: string;
   pid: number;
   data: Uint8Array | undefined;
+  fields: Readonly<Record<string, unknown>> | undefined;
 }
 
 function pad(text: string, field: Field): string {
@@ -74,6 +86,9 @@ export class LinePattern {
   readonly source: string;
   readonly #segments: Segment[];
   readonly #hasData: boolean;
+  readonly #hasFields: boolean;
+  /** Fields the format names directly: `%(fields)s` and the appended logfmt leave them out. */
+  readonly #namedFields: ReadonlySet<string>;
   readonly #asctime = new AsctimeCache();
   /** The byte program for {@link writeBatch}: one op per segment. */
   readonly #ops: ByteOp[];
@@ -88,6 +103,10 @@ export class LinePattern {
     this.source = source;
     this.#segments = compile(source, field);
     this.#hasData = this.#segments.some((s) => typeof s !== "string" && s.key === "data");
+    this.#hasFields = this.#segments.some((s) => typeof s !== "string" && s.key === "fields");
+    this.#namedFields = new Set(
+      this.#segments.flatMap((s) => (typeof s !== "string" && s.key === "field" ? [s.fieldName] : [])),
+    );
     let fixed = 0;
     this.#ops = this.#segments.map((segment): ByteOp => {
       if (typeof segment === "string") {
@@ -99,7 +118,15 @@ export class LinePattern {
         const table = LEVEL_NAMES.map((_name, level) =>
           bytesOf(
             Buffer.from(
-              this.#value(segment, { ms: 0, level, name: "", message: "", pid: 0, data: undefined }),
+              this.#value(segment, {
+                ms: 0,
+                level,
+                name: "",
+                message: "",
+                pid: 0,
+                data: undefined,
+                fields: undefined,
+              }),
             ),
           ),
         );
@@ -159,15 +186,28 @@ export class LinePattern {
       message: record.message,
       pid: record.pid,
       data: record.data,
+      fields: record.fields,
     });
   }
 
+  /**
+   * The line, then what a record's extras add: the attachment and the fields (logfmt) when the
+   * format does not place them, and an error's stack on the lines below, indented.
+   */
   #formatView(view: RecordView): string {
     let out = "";
     for (const segment of this.#segments) {
       out += typeof segment === "string" ? segment : this.#value(segment, view);
     }
     if (view.data !== undefined && !this.#hasData) out += ` ${renderData(view.data)}`;
+    const fields = view.fields;
+    if (fields !== undefined) {
+      if (!this.#hasFields) {
+        const text = logfmt(fields, this.#namedFields);
+        if (text !== "") out += ` ${text}`;
+      }
+      out += errorTrailer(fields);
+    }
     return out;
   }
 
@@ -183,6 +223,14 @@ export class LinePattern {
       case "data":
         raw = view.data === undefined ? "" : renderData(view.data);
         break;
+      case "fields":
+        raw = view.fields === undefined ? "" : logfmt(view.fields, this.#namedFields);
+        break;
+      case "field": {
+        const value = view.fields?.[field.fieldName];
+        raw = value === undefined ? MISSING_FIELD_TEXT : fieldText(value);
+        break;
+      }
       case "levelname":
         raw = LEVEL_NAMES[view.level] ?? String(view.level);
         break;
@@ -239,7 +287,7 @@ export class LinePattern {
       const levelByte = frameBytes[offset + RECORD_LEVEL_OFFSET]!;
       const level = levelByte & RECORD_LEVEL_MASK;
       if (level < minLevel) continue;
-      if ((levelByte & RECORD_FLAG_DATA) !== 0) {
+      if ((levelByte & RECORD_FLAGS_EXTRA) !== 0) {
         written += this.#interpretBatch(batch, minLevel, sink, i, i + 1);
         continue;
       }
@@ -270,6 +318,13 @@ export class LinePattern {
     for (let i = from; i < to; i++) {
       const level = batch.level(i);
       if (level < minLevel) continue;
+      if (batch.hasValues(i)) {
+        // Fields, %-arguments or an error: the string path, which renders all three.
+        sink.writeString(this.#formatView(viewOf(batch, i, level)));
+        sink.writeByte(0x0a);
+        written++;
+        continue;
+      }
       const messageStart = batch.messageStart(i);
       const messageEnd = batch.messageEnd(i);
       let at = sink.reserve(perRecordBound + this.#messageOps * (messageEnd - messageStart));
@@ -294,14 +349,7 @@ export class LinePattern {
             at = copyBytes(frame, messageStart, messageEnd - messageStart, sink.memory, at);
             break;
           default: {
-            view ??= {
-              ms: batch.timestampMs(i),
-              level,
-              name: batch.source.name,
-              message: batch.message(i),
-              pid: batch.source.pid,
-              data: batch.data(i),
-            };
+            view ??= viewOf(batch, i, level);
             // A string of unknown length: hand the sink the bytes so far and let it grow.
             sink.length = at;
             sink.writeString(this.#value(op.field!, view));
@@ -321,6 +369,18 @@ export class LinePattern {
     }
     return written;
   }
+}
+
+function viewOf(batch: RecordBatch, i: number, level: number): RecordView {
+  return {
+    ms: batch.timestampMs(i),
+    level,
+    name: batch.source.name,
+    message: batch.message(i),
+    pid: batch.source.pid,
+    data: batch.data(i),
+    fields: batch.hasValues(i) ? batch.fields(i) : undefined,
+  };
 }
 
 const OP_LITERAL = 0;
@@ -464,7 +524,7 @@ function convert(raw: string | number, field: Field): string {
   }
 }
 
-function compile(source: string, fieldName: string): Segment[] {
+function compile(source: string, _fieldName: string): Segment[] {
   const segments: Segment[] = [];
   let last = 0;
   let literal = "";
@@ -476,12 +536,7 @@ function compile(source: string, fieldName: string): Segment[] {
       continue;
     }
     const key = match[1]!;
-    if (!(FORMAT_KEYS as readonly string[]).includes(key)) {
-      throw new InvalidConfigError(
-        fieldName,
-        `unknown placeholder %(${key}); accepted: ${FORMAT_KEYS.map((k) => `%(${k})`).join(", ")}`,
-      );
-    }
+    const known = (FORMAT_KEYS as readonly string[]).includes(key);
     if (literal !== "") segments.push(literal);
     literal = "";
     const flags = match[2] ?? "";
@@ -489,7 +544,8 @@ function compile(source: string, fieldName: string): Segment[] {
     const precision = match[4] === undefined ? -1 : Number(match[4]);
     const conversion = match[5]!;
     segments.push({
-      key: key as FormatKey,
+      key: known ? (key as FormatKey) : "field",
+      fieldName: known ? "" : key,
       leftAlign: flags.includes("-"),
       zeroPad: flags.includes("0"),
       width,
