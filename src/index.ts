@@ -1,5 +1,7 @@
 // The only public entry point. Everything a user may import is listed here explicitly.
 
+export type { ChildOptions, LoggerOptions } from "./call/options.js";
+export { type Serializer, stdSerializers } from "./call/serializers.js";
 export {
   type BackpressurePolicy,
   DEFAULT_FORMAT,
@@ -53,10 +55,11 @@ export {
   type SyslogTransport,
 } from "./handlers/syslog/handler.js";
 export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
-export type { LogMessage } from "./logger-base.js";
+export type { LogArguments, LoggerBase, LogMessage } from "./logger-base.js";
 export { MasterLogger } from "./master/master.js";
 export type { MasterLoggerOptions } from "./master/options.js";
 export type { HandlerStats, MasterStatus, WorkerHealth } from "./protocol/status.js";
+export { DEFAULT_FIELD_LIMITS, type FieldLimits, REDACTED } from "./protocol/values.js";
 export type { LogRecord } from "./record.js";
 export { queryStatus } from "./transport/status-client.js";
 export { WorkerLogger } from "./worker/worker.js";

@@ -140,6 +140,27 @@ export abstract class LoggerBase {
       }
       const parts: CallParts = this.shape.shape(args);
       this.emit(level, parts.message, parts.data, parts.values);
+    } catch (error) {
+      this.#fallback(level, args, error);
+    }
+  }
+
+  /**
+   * The call's arguments defeated the encoder (which turns every value it cannot read into a
+   * marker, so this is a bug or an exotic object): the record is still logged, with what could
+   * be read of its message and the reason.
+   */
+  #fallback(level: number, args: LogArguments, error: unknown): void {
+    try {
+      const first = args[0];
+      const message = typeof first === "string" ? first : "";
+      const reason = error instanceof Error ? error.message : "unknown";
+      this.emit(
+        level,
+        `${message} [logmux: arguments could not be encoded: ${reason}]`,
+        undefined,
+        undefined,
+      );
     } catch {
       // Swallowed, as promised: a logging failure must not become the application's failure.
     }

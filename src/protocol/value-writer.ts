@@ -219,24 +219,23 @@ export class ValueWriter {
       this.marker("[Circular]");
       return;
     }
-    if (object instanceof Date) {
-      this.#f64(ValueTag.DATE, object.getTime());
-      return;
-    }
-    if (object instanceof Uint8Array) {
-      this.#bytes(object);
-      return;
-    }
-    const isArray = Array.isArray(object);
-    if (depth >= this.#limits.depth) {
-      this.marker(isArray ? "[Array]" : isError(object) ? `[${errorType(object as Error)}]` : "[Object]");
-      return;
-    }
     const start = this.pos;
     ancestors.push(object);
     try {
-      if (isError(object)) this.#error(object as Error, depth, redact);
-      else if (isArray) this.#array(object as unknown[], depth, redact);
+      // Inside the try from the first look: even `instanceof` runs a Proxy's getPrototypeOf trap,
+      // and a revoked Proxy throws there.
+      if (object instanceof Date) this.#f64(ValueTag.DATE, object.getTime());
+      else if (object instanceof Uint8Array) this.#bytes(object);
+      else if (depth >= this.#limits.depth) {
+        this.marker(
+          Array.isArray(object)
+            ? "[Array]"
+            : isError(object)
+              ? `[${errorType(object as Error)}]`
+              : "[Object]",
+        );
+      } else if (isError(object)) this.#error(object as Error, depth, redact);
+      else if (Array.isArray(object)) this.#array(object as unknown[], depth, redact);
       else if (typeof (object as { toJSON?: unknown }).toJSON === "function") {
         // As JSON.stringify does; one level deeper, so a toJSON returning a fresh object with a
         // toJSON of its own each time still ends at the depth limit.
@@ -372,9 +371,17 @@ export class ValueWriter {
     redact: RedactNode | undefined,
     serializers: Readonly<Record<string, (value: unknown) => unknown>> | undefined,
   ): number {
+    const start = this.pos;
     this.#ancestors.push(object);
     try {
       return this.pairs(object, 0, redact, serializers);
+    } catch (error) {
+      // The object's own keys could not be listed (a Proxy's ownKeys trap threw): one marker
+      // entry says so instead.
+      this.pos = start;
+      this.key("…");
+      this.marker(unloggable(error));
+      return 1;
     } finally {
       this.#ancestors.pop();
     }
