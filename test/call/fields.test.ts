@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import {
+  FileLogHandler,
   LoggerConfig,
   type LoggerConfigOptions,
   LogLevel,
@@ -178,6 +180,45 @@ describe("structured log calls across a real worker process", () => {
     const res = request.res as Record<string, unknown>;
     assert.equal(res.statusCode, 201);
     assert.deepEqual(res.headers, { "x-test": "1" });
+  });
+
+  it("renders fields in text lines: logfmt, quoting, named fields, appended fields, indented stacks", async (t) => {
+    const dir = tempDir(t);
+    const options: LoggerConfigOptions = { path: `ipc://${join(dir, "log.sock")}`, flushIntervalMs: 20 };
+    const appended = join(dir, "appended.log");
+    const placed = join(dir, "placed.log");
+    const master = new MasterLogger(new LoggerConfig(options), [
+      new FileLogHandler(appended, { format: "%(levelname)s %(name)s - %(message)s" }),
+      new FileLogHandler(placed, { format: "%(levelname)s [%(reqId)s] %(message)s | %(fields)s" }),
+    ]);
+    t.after(() => master.shutdown());
+    await master.ready();
+    const child = forkFixture(t, "fields-worker.js", { config: options, scenario: "text" });
+    await nextMessage(child, "done");
+    await master.shutdown();
+    const fieldsText =
+      'word=pro spaced="two words" empty="" quote="say \\"hi\\"" slash="a\\\\b" newline="line1\\nline2" ' +
+      'eq="a=b" n=42 f=1.5 t=true z=null big=9007199254740993 nested.a=1 nested.b.c="x y" ' +
+      'list="[1,\\"two\\"]" when=2026-01-02T03:04:05.006Z bad_key=1';
+    const lines = readFileSync(appended, "utf8").split("\n");
+    assert.equal(lines[0], "INFO text - plain");
+    assert.equal(lines[1], `INFO text - quoting ${fieldsText}`);
+    assert.equal(lines[2], "INFO text - named reqId=r-9 step=auth");
+    assert.equal(lines[3], "INFO text - order A-1 at 3 qty=2");
+    assert.equal(lines[4], 'ERROR text - failed err="Error: outer" orderId=5');
+    assert.match(lines[5]!, /^ {4}Error: outer$/);
+    assert.match(lines[6]!, /^ {8}at textCalls \(.*fields-worker\.js:\d+:\d+\)$/);
+    const code = lines.indexOf("    code: E_X");
+    const cause = lines.indexOf("    Caused by: TypeError: inner");
+    assert.ok(code > 6 && cause > code, "the code, then the cause, after the stack");
+    assert.match(lines[cause + 1]!, /^ {8}at textCalls/);
+
+    const placedLines = readFileSync(placed, "utf8").split("\n");
+    assert.equal(placedLines[0], "INFO [-] plain | ");
+    assert.equal(placedLines[1], `INFO [-] quoting | ${fieldsText}`);
+    assert.equal(placedLines[2], "INFO [r-9] named | step=auth", "a named field is not repeated");
+    assert.equal(placedLines[4], 'ERROR [-] failed | err="Error: outer" orderId=5');
+    assert.match(placedLines[5]!, /^ {4}Error: outer$/);
   });
 
   it("interpolates %-arguments exactly as util.format does (property test, 400 cases)", async (t) => {

@@ -63,19 +63,28 @@ export interface RawRecord {
   levelByte?: number;
   /** Overrides the message length field. */
   messageLength?: number;
+  /** A values section (section 3.2.1), written after the attachment with its u32 length. */
+  values?: Uint8Array;
 }
 
 export function recordBytes(record: RawRecord): Buffer {
   const message = typeof record.message === "string" ? Buffer.from(record.message, "utf8") : record.message;
   const data = record.data;
-  const buf = Buffer.alloc(13 + message.length + (data === undefined ? 0 : 4 + data.length));
+  const values = record.values;
+  const dataBytes = data === undefined ? 0 : 4 + data.length;
+  const buf = Buffer.alloc(13 + message.length + dataBytes + (values === undefined ? 0 : 4 + values.length));
   buf.writeBigUInt64LE(record.ns ?? 1n, 0);
-  buf[8] = record.levelByte ?? (data === undefined ? record.level : record.level | 0x80);
+  buf[8] =
+    record.levelByte ?? record.level | (data === undefined ? 0 : 0x80) | (values === undefined ? 0 : 0x40);
   buf.writeUInt32LE(record.messageLength ?? message.length, 9);
   buf.set(message, 13);
   if (data !== undefined) {
     buf.writeUInt32LE(data.length, 13 + message.length);
     buf.set(data, 17 + message.length);
+  }
+  if (values !== undefined) {
+    buf.writeUInt32LE(values.length, 13 + message.length + dataBytes);
+    buf.set(values, 17 + message.length + dataBytes);
   }
   return buf;
 }
@@ -199,3 +208,62 @@ export async function writeAll(socket: Socket, bytes: Buffer, chunkBytes = 256 *
     }
   }
 }
+
+/**
+ * Typed values written from the table in docs/protocol.md section 3.2.1, byte by byte, so tests
+ * check the decoder against the document rather than against the encoder.
+ */
+export const V = {
+  u8: (n: number) => Buffer.from([n]),
+  u16: (n: number) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(n);
+    return b;
+  },
+  u32: (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  },
+  key: (k: string) => Buffer.concat([V.u16(Buffer.byteLength(k)), Buffer.from(k)]),
+  null: () => Buffer.from([0x00]),
+  undef: () => Buffer.from([0x01]),
+  bool: (b: boolean) => Buffer.from([b ? 0x03 : 0x02]),
+  i32: (n: number) => {
+    const b = Buffer.alloc(5);
+    b[0] = 0x04;
+    b.writeInt32LE(n, 1);
+    return b;
+  },
+  f64: (n: number, tag = 0x05) => {
+    const b = Buffer.alloc(9);
+    b[0] = tag;
+    b.writeDoubleLE(n, 1);
+    return b;
+  },
+  bigint: (digits: string) => Buffer.concat([Buffer.from([0x06]), V.u16(digits.length), Buffer.from(digits)]),
+  str: (s: string) => Buffer.concat([Buffer.from([0x07]), V.u32(Buffer.byteLength(s)), Buffer.from(s)]),
+  date: (ms: number) => V.f64(ms, 0x08),
+  bytes: (b: Uint8Array) => Buffer.concat([Buffer.from([0x09]), V.u32(b.length), b]),
+  array: (...items: Buffer[]) => Buffer.concat([Buffer.from([0x0a]), V.u32(items.length), ...items]),
+  object: (...pairs: [string, Buffer][]) =>
+    Buffer.concat([Buffer.from([0x0b]), V.u32(pairs.length), ...pairs.flatMap(([k, v]) => [V.key(k), v])]),
+  error: (type: string, message: string, stack: string, extras: [string, Buffer][], cause?: Buffer) =>
+    Buffer.concat([
+      Buffer.from([0x0c]),
+      V.u16(Buffer.byteLength(type)),
+      Buffer.from(type),
+      V.u32(Buffer.byteLength(message)),
+      Buffer.from(message),
+      V.u32(Buffer.byteLength(stack)),
+      Buffer.from(stack),
+      V.u32(extras.length),
+      ...extras.flatMap(([k, v]) => [V.key(k), v]),
+      cause === undefined ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), cause]),
+    ]),
+  marker: (s: string) => Buffer.concat([Buffer.from([0x0d]), V.u16(Buffer.byteLength(s)), Buffer.from(s)]),
+  formatted: (s: string) => Buffer.concat([Buffer.from([0x0e]), V.u32(Buffer.byteLength(s)), Buffer.from(s)]),
+  /** A values section: argument count, arguments, then pairs. */
+  section: (args: Buffer[], pairs: [string, Buffer][]) =>
+    Buffer.concat([Buffer.from([args.length]), ...args, ...pairs.flatMap(([k, v]) => [V.key(k), v])]),
+};
