@@ -91,9 +91,9 @@ export class CallShape {
   /**
    * Splits a call's arguments (see docs/fields.md):
    * - `(fields, message?, ...args)` and `(error, message?, ...args)`, pino's order;
-   * - `(message, ...args)`: %-placeholders take arguments first, then, from the end, a plain object
-   *   is the fields, an Error the `err` field, a Uint8Array the attachment; what is left is
-   *   appended as `util.format` appends it.
+   * - `(message, ...args)`: %-placeholders take arguments first, then, from the end and in any
+   *   order, a plain object is the fields, an Error the `err` field, a Uint8Array the attachment
+   *   (one of each); what is left is appended as `util.format` appends it.
    * Arguments are encoded, not formatted: the master interpolates them.
    */
   shape(args: readonly unknown[]): CallParts {
@@ -123,10 +123,16 @@ export class CallShape {
     let tail = n;
     // `log.info(message, maybeBytes)` with no bytes: a trailing undefined is no argument.
     while (tail > from && args[tail - 1] === undefined) tail--;
-    if (tail > from && fields === undefined && isPlainObject(args[tail - 1])) fields = args[--tail] as object;
-    if (tail > from && err === undefined && isError(args[tail - 1])) err = args[--tail];
+    // From the end, in any order: one plain object (the fields), one Error, one Uint8Array.
     let data: Uint8Array | undefined;
-    if (tail > from && args[tail - 1] instanceof Uint8Array) data = args[--tail] as Uint8Array;
+    while (tail > from) {
+      const last = args[tail - 1];
+      if (fields === undefined && isPlainObject(last)) fields = last as object;
+      else if (err === undefined && isError(last)) err = last;
+      else if (data === undefined && last instanceof Uint8Array) data = last;
+      else break;
+      tail--;
+    }
     const argCount = consumed + tail - from;
     parts.data = data;
     if (argCount === 0 && fields === undefined && err === undefined && this.bindings === undefined) {

@@ -43,6 +43,9 @@ function random(): number {
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const int = (min: number, max: number): number => min + Math.floor(random() * (max - min + 1));
 
+const requests = log.child({ component: "http" });
+const auth = log.child({ component: "auth" });
+
 const ROUTES = ["/api/orders", "/api/cart", "/api/users", "/api/search", "/api/inventory"];
 
 function logOne(): void {
@@ -56,14 +59,21 @@ function logOne(): void {
       ]),
     );
   } else if (roll < 0.9) {
-    log.info(
-      pick([
-        `GET ${pick(ROUTES)}/${int(1, 99999)} 200 ${int(2, 80)}ms`,
-        `POST ${pick(ROUTES)} 201 ${int(10, 200)}ms`,
-        `user ${int(1, 5000)} signed in`,
-        `job ${int(1, 99999)} completed in ${int(20, 900)}ms`,
-      ]),
-    );
+    // The shapes an application writes: %-arguments, fields, a child logger's bindings.
+    const route = pick(ROUTES);
+    switch (int(0, 3)) {
+      case 0:
+        log.info("GET %s/%d 200 %dms", route, int(1, 99999), int(2, 80));
+        break;
+      case 1:
+        requests.child({ reqId: `r-${int(1, 99999)}` }).info("POST %s 201", route, { ms: int(10, 200) });
+        break;
+      case 2:
+        auth.info("user signed in", { userId: int(1, 5000), plan: pick(["free", "pro", "team"]) });
+        break;
+      default:
+        log.info("job completed", { jobId: int(1, 99999), ms: int(20, 900) });
+    }
   } else if (roll < 0.98) {
     log.warning(
       pick([
@@ -75,7 +85,10 @@ function logOne(): void {
   } else {
     const order = int(100000, 999999);
     const payload = { orderId: order, amountCents: int(500, 50000), gateway: "card", code: "card_declined" };
-    log.error(`payment for order ${order} failed: card declined`, Buffer.from(JSON.stringify(payload)));
+    const err = Object.assign(new Error("card declined", { cause: new Error("issuer said no") }), {
+      code: "card_declined",
+    });
+    log.error("payment for order %d failed", order, err, Buffer.from(JSON.stringify(payload)));
   }
 }
 
