@@ -19,6 +19,7 @@ export type Emit = (
   message: LogMessage,
   data: Uint8Array | undefined,
   values: Uint8Array | undefined,
+  valuesLength: number,
 ) => void;
 
 /**
@@ -32,12 +33,16 @@ export abstract class LoggerBase {
   /** Bindings, serializers, redact paths and the encoder. Set by the subclass constructor. */
   protected shape!: CallShape;
 
-  /** Queues one record that already passed the level check. */
+  /**
+   * Queues one record that already passed the level check. `values` holds the record's values
+   * section in its first `valuesLength` bytes (see CallParts).
+   */
   protected abstract emit(
     level: number,
     message: LogMessage,
     data: Uint8Array | undefined,
     values: Uint8Array | undefined,
+    valuesLength: number,
   ): void;
 
   abstract isRunning(): boolean;
@@ -85,7 +90,8 @@ export abstract class LoggerBase {
 
   /** The emit function children call; subclasses that are children return their root's. */
   protected emitter(): Emit {
-    return (level, message, data, values) => this.emit(level, message, data, values);
+    return (level, message, data, values, valuesLength) =>
+      this.emit(level, message, data, values, valuesLength);
   }
 
   /**
@@ -135,11 +141,11 @@ export abstract class LoggerBase {
       const first = args[0];
       // The plain message of a logger without bindings: nothing to encode but the text.
       if (args.length === 1 && typeof first === "string" && this.shape.bindings === undefined) {
-        this.emit(level, first, undefined, undefined);
+        this.emit(level, first, undefined, undefined, 0);
         return;
       }
       const parts: CallParts = this.shape.shape(args);
-      this.emit(level, parts.message, parts.data, parts.values);
+      this.emit(level, parts.message, parts.data, parts.values, parts.valuesLength);
     } catch (error) {
       this.#fallback(level, args, error);
     }
@@ -160,6 +166,7 @@ export abstract class LoggerBase {
         `${message} [logmux: arguments could not be encoded: ${reason}]`,
         undefined,
         undefined,
+        0,
       );
     } catch {
       // Swallowed, as promised: a logging failure must not become the application's failure.
@@ -188,8 +195,9 @@ class ChildLogger extends LoggerBase {
     message: LogMessage,
     data: Uint8Array | undefined,
     values: Uint8Array | undefined,
+    valuesLength: number,
   ): void {
-    this.#emit(level, message, data, values);
+    this.#emit(level, message, data, values, valuesLength);
   }
 
   protected override emitter(): Emit {

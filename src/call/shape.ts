@@ -21,8 +21,13 @@ const MAX_ARGS = 255;
 export interface CallParts {
   message: string | Uint8Array;
   data: Uint8Array | undefined;
-  /** A view of the shape's writer, valid until the next call; undefined for a plain message. */
+  /**
+   * The writer's buffer, whose first {@link valuesLength} bytes are the values section, valid
+   * until the next call; undefined for a plain message. Not a view cut to size: that would be an
+   * allocation per call.
+   */
   values: Uint8Array | undefined;
+  valuesLength: number;
 }
 
 /**
@@ -37,7 +42,7 @@ export class CallShape {
   /** The bindings of this logger and its ancestors as encoded (key, value) pairs. */
   readonly bindings: Uint8Array | undefined;
   /** Reused for every call: a log call allocates no result object. */
-  readonly #parts: CallParts = { message: "", data: undefined, values: undefined };
+  readonly #parts: CallParts = { message: "", data: undefined, values: undefined, valuesLength: 0 };
 
   private constructor(
     writer: ValueWriter,
@@ -84,7 +89,8 @@ export class CallShape {
     w.reset();
     if (this.bindings !== undefined) w.raw(this.bindings);
     w.fieldPairs(bindings, shape.redact, serializers);
-    const encoded = Buffer.from(w.bytes());
+    // A plain Uint8Array, not a Buffer: the copy loop in raw() indexes it on every call.
+    const encoded = Uint8Array.prototype.slice.call(w.buffer, 0, w.pos);
     return new CallShape(this.writer, serializers, redactPaths, encoded.length === 0 ? undefined : encoded);
   }
 
@@ -148,7 +154,8 @@ export class CallShape {
       parts.message = message;
       this.#encode(argCount, args, i, consumed, tail, fields, err);
     }
-    parts.values = this.writer.bytes();
+    parts.values = this.writer.memory;
+    parts.valuesLength = this.writer.pos;
     return parts;
   }
 

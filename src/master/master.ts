@@ -193,15 +193,16 @@ export class MasterLogger extends LoggerBase {
     message: string | Uint8Array,
     data: Uint8Array | undefined,
     values: Uint8Array | undefined,
+    valuesLength: number,
   ): void {
     if (this.#phase === "closed") return;
     const builder = new BatchBuilder(
       72 +
         (typeof message === "string" ? message.length * 3 : message.length) +
         (data?.length ?? 0) +
-        (values?.length ?? 0),
+        valuesLength,
     );
-    builder.append(level, message, data, values);
+    builder.append(level, message, data, values, valuesLength);
     const { batch } = decodeBatch(builder.seal(0), this.#source);
     this.#dispatcher.dispatch(batch);
   }

@@ -151,10 +151,14 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     message: LogMessage,
     data: Uint8Array | undefined,
     values: Uint8Array | undefined,
+    valuesLength: number,
   ): void {
     if (this.#state !== RUNNING) return;
     const builder = this.#builder ?? this.#newBuilder();
-    if (!builder.append(level, message, data, values)) this.#appendToFreshBatch(level, message, data, values);
+    if (!builder.append(level, message, data, values, valuesLength)) {
+      // Once per batch: the view cut to size can be allocated here.
+      this.#appendToFreshBatch(level, message, data, values?.subarray(0, valuesLength));
+    }
     if (level >= LogLevel.ERROR) {
       // An error goes out on the next tick even though its batch is not full.
       this.#sealBeforeSend = true;
