@@ -80,6 +80,31 @@ describe("values section, as docs/protocol.md section 3.2.1 lays it out", () => 
     assert.equal(f.mark, "[Circular]");
   });
 
+  it("the encoder writes what the document's example shows, and what the table describes", () => {
+    const parts = CallShape.root(undefined, 1 << 20).shape(["order %s", "A-17", { qty: 3 }]);
+    const bytes = Buffer.from(parts.values!.subarray(0, parts.valuesLength));
+    assert.equal(bytes.toString("hex"), "010704000000412d3137030071747904" + "03000000");
+    assert.deepEqual(bytes, V.section([V.str("A-17")], [["qty", V.i32(3)]]));
+    const child = CallShape.root(undefined, 1 << 20).child({ reqId: "r-1" }, undefined);
+    const err = new Error("e");
+    err.stack = "Error: e";
+    const call = child.shape(["failed", err, { n: 1.5, big: 7n, when: new Date(5), list: [true, null] }]);
+    assert.deepEqual(
+      Buffer.from(call.values!.subarray(0, call.valuesLength)),
+      V.section(
+        [],
+        [
+          ["reqId", V.str("r-1")],
+          ["err", V.error("Error", "e", "Error: e", [])],
+          ["n", V.f64(1.5)],
+          ["big", V.bigint("7")],
+          ["when", V.date(5)],
+          ["list", V.array(V.bool(true), V.null())],
+        ],
+      ),
+    );
+  });
+
   it("interpolates the arguments into the message; FORMATTED is inserted as it is; with none, % stays", () => {
     const { batch } = decodeOne(
       V.section([V.str("A-17"), V.f64(101.25), V.formatted("Money<$2>")], []),
