@@ -65,3 +65,45 @@ test("a Discord webhook that never answers does not delay the file next to it", 
   assert.equal(discord.stats.sentLines, 0);
   assert.ok(discord.stats.failedLines + discord.stats.suppressedLines >= count);
 });
+
+test("a chat message renders a record's fields and error as the text format does", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "logmux-net-"));
+  const api = await FakeApi.start(() => ({ status: 204 }));
+  const discord = new DiscordLogHandler(`${api.origin}/api/webhooks/${DISCORD_WEBHOOK_ID}/${DISCORD_TOKEN}`, {
+    baseUrl: `${api.origin}/api/webhooks/`,
+    lingerMs: 0,
+    format: "%(levelname)s %(message)s",
+  });
+  const config = new LoggerConfig({
+    path: `ipc://${join(dir, "log.sock")}`,
+    flushIntervalMs: 20,
+    handleSignals: false,
+  });
+  const master = new MasterLogger(config, [discord]);
+  const worker = new WorkerLogger(config, "web");
+  t.after(async () => {
+    await worker.shutdown();
+    await master.shutdown();
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await master.ready();
+  const err = Object.assign(new Error("card declined"), { code: "E_CARD" });
+  worker.child({ reqId: "r-1" }).error("payment %s failed", "A-17", err, { orderId: 7 });
+  await api.waitForRequests(1);
+  const content = api.requests[0]!.json!.content as string;
+  const lines = content.split("\n");
+  assert.ok(
+    lines.some((l) => l.includes('ERROR payment A-17 failed reqId=r-1 err="Error: card declined" orderId=7')),
+    content,
+  );
+  assert.ok(
+    lines.some((l) => /^ {4}Error: card declined$/.test(l)),
+    content,
+  );
+  assert.ok(
+    lines.some((l) => /^ {8}at /.test(l)),
+    content,
+  );
+  assert.ok(lines.includes("    code: E_CARD"), content);
+});
