@@ -283,7 +283,7 @@ describe("fields from a real worker reach an OTLP receiver typed", () => {
     const master = new MasterLogger(new LoggerConfig(options), [handler]);
     t.after(() => master.shutdown());
     await master.ready();
-    const child = forkFixture(t, "fields-worker.js", { config: options, name: "fields" });
+    const child = forkFixture(t, "attributes-worker.js", { config: options, name: "fields" });
     const stacks = await nextMessage<{ err: string; cause: string; retry: string }>(child, "stacks");
     await nextMessage(child, "done");
     await exited(child);

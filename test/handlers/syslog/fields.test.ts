@@ -223,7 +223,7 @@ describe("fields from a real worker through a real master to a real rsyslogd", (
     const master = new MasterLogger(new LoggerConfig(options), [handler]);
     t.after(() => master.shutdown());
     await master.ready();
-    const child = forkFixture(t, "fields-worker.js", { config: options, name: "fields" });
+    const child = forkFixture(t, "attributes-worker.js", { config: options, name: "fields" });
     await nextMessage(child, "done");
     await exited(child);
     await master.shutdown();
