@@ -1,5 +1,7 @@
 import { LEVEL_NAMES, LogLevel } from "../../levels.js";
+import { errorOf } from "../../protocol/record-batch.js";
 import type { LogRecord } from "../../record.js";
+import { anyValueJson, exceptionAttributesJson, fieldAttributesJson, keyValueJson } from "./attributes.js";
 
 /**
  * OTLP `SeverityNumber` for each logmux level, indexed by level number: the first value of each of
@@ -12,21 +14,6 @@ export type OtlpAttributeValue = string | number | boolean;
 
 const SCOPE_VERSION = "0.1.0";
 
-/** An OTLP `AnyValue` in JSON; integers are int64, which proto3 JSON writes as decimal strings. */
-function anyValueJson(value: OtlpAttributeValue): string {
-  if (typeof value === "string") return `{"stringValue":${JSON.stringify(value)}}`;
-  if (typeof value === "boolean") return `{"boolValue":${value}}`;
-  if (Number.isInteger(value)) return `{"intValue":"${value}"}`;
-  // proto3 JSON spells non-finite doubles as strings.
-  if (!Number.isFinite(value))
-    return `{"doubleValue":"${Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity"}"}`;
-  return `{"doubleValue":${value}}`;
-}
-
-function keyValueJson(key: string, value: OtlpAttributeValue): string {
-  return `{"key":${JSON.stringify(key)},"value":${anyValueJson(value)}}`;
-}
-
 /**
  * Encodes records as an OTLP/HTTP JSON `ExportLogsServiceRequest`.
  *
@@ -34,9 +21,10 @@ function keyValueJson(key: string, value: OtlpAttributeValue): string {
  * every record on its hot path, and the SDK path builds a `LogRecord` object graph, then a protobuf-
  * shaped object, then `JSON.stringify`s it - three allocations per record and field. Here the
  * per-batch parts (resource, scope, and each worker's attribute) are pre-serialised once, and a
- * record costs one template string. The encoding is small and fixed by the spec (lowerCamelCase
- * keys, 64-bit integers as decimal strings, bytes as base64, enums as numbers), and adding the SDK
- * would pull a dependency tree into a library that has none.
+ * record costs one template string, plus one string per field value (attributes.ts). The
+ * encoding is small and fixed by the spec (lowerCamelCase keys, 64-bit integers as decimal
+ * strings, bytes as base64, enums as numbers), and adding the SDK would pull a dependency tree
+ * into a library that has none.
  */
 export class OtlpJsonEncoder {
   readonly #prefix: string;
@@ -45,7 +33,7 @@ export class OtlpJsonEncoder {
 
   constructor(resource: Readonly<Record<string, OtlpAttributeValue>>) {
     const attributes = Object.entries(resource)
-      .map(([key, value]) => keyValueJson(key, value))
+      .map(([key, value]) => keyValueJson(key, anyValueJson(value)))
       .join(",");
     this.#prefix =
       `{"resourceLogs":[{"resource":{"attributes":[${attributes}]},"scopeLogs":[{"scope":` +
@@ -55,7 +43,7 @@ export class OtlpJsonEncoder {
   #worker(name: string): string {
     let attr = this.#workerAttr.get(name);
     if (attr === undefined) {
-      attr = keyValueJson("logmux.worker.name", name);
+      attr = keyValueJson("logmux.worker.name", `{"stringValue":${JSON.stringify(name)}}`);
       // Worker names are few; the cap only guards against a caller minting names per record.
       if (this.#workerAttr.size >= 1024) this.#workerAttr.clear();
       this.#workerAttr.set(name, attr);
@@ -71,6 +59,10 @@ export class OtlpJsonEncoder {
       const data = Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
       attributes += `,{"key":"logmux.data","value":{"bytesValue":"${data.toString("base64")}"}}`;
     }
+    const fields = record.fields;
+    const err = record.err ?? (fields === undefined ? undefined : errorOf(fields));
+    if (err !== undefined) attributes += exceptionAttributesJson(err);
+    if (fields !== undefined || err !== undefined) attributes += fieldAttributesJson(fields ?? {}, err);
     return (
       `{"timeUnixNano":"${record.timestampNs}","observedTimeUnixNano":"${observedNs}",` +
       `"severityNumber":${OTLP_SEVERITY_BY_LEVEL[level]},"severityText":"${LEVEL_NAMES[level]}",` +

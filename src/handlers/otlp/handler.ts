@@ -32,6 +32,13 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
  * message as `body.stringValue`, and attributes `logmux.worker.name`, `process.pid` and (when the
  * log call had one) `logmux.data` as `bytesValue`. The resource has `service.name` and `host.name`.
  *
+ * The record's fields follow as attributes with typed values (int64 integers as `intValue`, other
+ * numbers as `doubleValue`, objects as `kvlistValue`, arrays as `arrayValue`, Uint8Array as
+ * `bytesValue`, Date as ISO text, null as an empty value). The record's error becomes the semantic
+ * conventions' `exception.type`, `exception.message` and `exception.stacktrace` (its causes
+ * appended as `Caused by:` lines); its extra properties such as `code` stay under its field's key
+ * as a kvlist. A field named like an attribute logmux sets itself is sent as `fields.<key>`.
+ *
  * @example
  * ```ts
  * new OtlpLogHandler({

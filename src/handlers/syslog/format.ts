@@ -1,5 +1,8 @@
 import { LogLevel } from "../../levels.js";
 import type { LogRecord } from "../../record.js";
+import { escapeParamValue, fieldParams } from "./structured-data.js";
+
+export { escapeParamValue } from "./structured-data.js";
 
 /**
  * RFC 5424 facility codes (section 6.2.1). The name is what configuration accepts; the number is
@@ -69,6 +72,9 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** The smallest room left for MSG once the header is written, so truncation always keeps some text. */
 const MIN_MSG_BYTES = 16;
 
+/** The largest ` fieldsDropped="N"` param (N a u32), reserved once any field param must go. */
+const MAX_DROPPED_PARAM_BYTES = ' fieldsDropped="4294967295"'.length;
+
 /**
  * Makes `value` a valid RFC 5424 header field: PRINTUSASCII (33-126) only, at most `max`
  * characters, and NILVALUE `-` when nothing is left. Other characters become `_` rather than being
@@ -81,11 +87,6 @@ export function headerField(value: string, max: number): string {
     out += code >= 33 && code <= 126 ? value[i] : "_";
   }
   return out === "" ? "-" : out;
-}
-
-/** Escapes a PARAM-VALUE per RFC 5424 6.3.3: `"`, `\` and `]` are preceded by a backslash. */
-export function escapeParamValue(value: string): string {
-  return value.replace(/["\\\]]/g, "\\$&");
 }
 
 /**
@@ -110,6 +111,8 @@ export interface Rfc5424FormatterOptions {
   appName: string;
   msgId: string;
   enterpriseId: number;
+  /** SD-ID of the SD-ELEMENT that carries the record's fields (`fields@32473`). */
+  structuredDataId: string;
   bom: boolean;
   /** Largest message in bytes (without transport framing); MSG is cut at a UTF-8 boundary to fit. */
   maxMessageBytes: number;
@@ -119,15 +122,23 @@ export interface Rfc5424FormatterOptions {
 
 /**
  * Formats records as RFC 5424 messages:
- * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [logmux@PEN name="worker"] BOM MSG`.
- * The per-second part of the timestamp and the STRUCTURED-DATA per worker name are cached, since a
- * burst of records shares both.
+ * `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [logmux@PEN name="worker"][fields@PEN k="v"] BOM MSG`.
+ * The per-second part of the timestamp and the worker's SD-ELEMENT are cached, since a burst of
+ * records shares both.
+ *
+ * Size: the whole message stays within `maxMessageBytes` (unless the header alone exceeds it).
+ * The fields' SD-ELEMENT may take the room MSG does not need, but at most half of what is left
+ * after the header when MSG needs more. Params are kept whole, in field order: one that does not fit is
+ * left out (a later, smaller one may still fit), and the number left out is added to the worker's
+ * element as `fieldsDropped="N"`. Then MSG is cut at a UTF-8 boundary to what remains. A message
+ * that lost params or MSG text is counted once in `truncated`.
  */
 export class Rfc5424Formatter {
   readonly #pri: readonly string[];
   readonly #afterTime: string;
   readonly #msgIdPart: string;
   readonly #sdId: string;
+  readonly #fieldsSdId: string;
   readonly #bom: boolean;
   readonly #max: number;
   readonly #text: (record: LogRecord) => string;
@@ -145,6 +156,7 @@ export class Rfc5424Formatter {
     )} `;
     this.#msgIdPart = ` ${headerField(options.msgId, SYSLOG_FIELD_LIMITS.msgId)} `;
     this.#sdId = `logmux@${options.enterpriseId}`;
+    this.#fieldsSdId = options.structuredDataId;
     this.#bom = options.bom;
     this.#max = options.maxMessageBytes;
     this.#text = options.text;
@@ -165,11 +177,12 @@ export class Rfc5424Formatter {
     return `${this.#secondText}${pad(Number(micros % 1_000_000n), 6)}Z`;
   }
 
+  /** The worker's SD-ELEMENT without its closing `]`, so that `fieldsDropped` can join it. */
   #structuredData(name: string): string {
     let sd = this.#sdCache.get(name);
     if (sd === undefined) {
       const capped = name.length > MAX_SD_NAME_CHARS ? name.slice(0, MAX_SD_NAME_CHARS) : name;
-      sd = `[${this.#sdId} name="${escapeParamValue(capped)}"]`;
+      sd = `[${this.#sdId} name="${escapeParamValue(capped)}"`;
       // Worker names are few; the cap only guards against a caller minting names per record.
       if (this.#sdCache.size >= 1024) this.#sdCache.clear();
       this.#sdCache.set(name, sd);
@@ -177,17 +190,52 @@ export class Rfc5424Formatter {
     return sd;
   }
 
+  /**
+   * The fields' SD-ELEMENT within `room` bytes (empty when no param fits), and how many params
+   * were left out.
+   */
+  #fieldsElement(params: readonly string[], room: number): { element: string; dropped: number } {
+    const wrapper = this.#fieldsSdId.length + 2;
+    let left = room - wrapper;
+    let element = "";
+    let dropped = 0;
+    for (const param of params) {
+      const bytes = Buffer.byteLength(param);
+      if (bytes <= left) {
+        element += param;
+        left -= bytes;
+      } else {
+        dropped++;
+      }
+    }
+    return { element: element === "" ? "" : `[${this.#fieldsSdId}${element}]`, dropped };
+  }
+
   /** One complete RFC 5424 message, without transport framing. */
   format(record: LogRecord): Buffer {
     const severityPri = this.#pri[record.level] ?? this.#pri[LogLevel.INFO]!;
     const procId = headerField(String(record.pid), SYSLOG_FIELD_LIMITS.procId);
-    const header = `${severityPri}${this.timestamp(record.timestampNs)}${this.#afterTime}${procId}${this.#msgIdPart}${this.#structuredData(record.name)} `;
-    const headerBytes = Buffer.byteLength(header);
+    const head = `${severityPri}${this.timestamp(record.timestampNs)}${this.#afterTime}${procId}${this.#msgIdPart}${this.#structuredData(record.name)}`;
     const text = Buffer.from(this.#text(record), "utf8");
     const bomBytes = this.#bom ? BOM.length : 0;
+    let sd = "]";
+    let dropped = 0;
+    const fields = record.fields;
+    const params = fields === undefined ? undefined : fieldParams(fields);
+    if (params !== undefined && params.length > 0) {
+      // `]` and the space before MSG.
+      const room = this.#max - Buffer.byteLength(head) - 2 - bomBytes;
+      const msgNeeds = Math.min(text.length, Math.max(MIN_MSG_BYTES, Math.floor(room / 2)));
+      let fitted = this.#fieldsElement(params, room - msgNeeds);
+      if (fitted.dropped > 0) fitted = this.#fieldsElement(params, room - msgNeeds - MAX_DROPPED_PARAM_BYTES);
+      dropped = fitted.dropped;
+      sd = `${dropped > 0 ? ` fieldsDropped="${dropped}"` : ""}]${fitted.element}`;
+    }
+    const header = `${head}${sd} `;
+    const headerBytes = Buffer.byteLength(header);
     const room = Math.max(MIN_MSG_BYTES, this.#max - headerBytes - bomBytes);
     const msg = truncateUtf8(text, room);
-    if (msg.length !== text.length) this.truncated++;
+    if (msg.length !== text.length || dropped > 0) this.truncated++;
     const out = Buffer.allocUnsafe(headerBytes + bomBytes + msg.length);
     out.write(header, 0, "utf8");
     if (this.#bom) BOM.copy(out, headerBytes);

@@ -39,7 +39,9 @@ export type { SyslogLogHandlerOptions, SyslogStats, SyslogTlsOptions, SyslogTran
  * acknowledgements use the OTLP handler or rsyslog's RELP. UDP is fire-and-forget.
  *
  * Message layout (see docs/multi-host.md for the level/severity table):
- * `<PRI>1 2026-03-01T12:00:00.123456Z host app 4242 - [logmux@32473 name="worker-1"] BOM text`
+ * `<PRI>1 2026-03-01T12:00:00.123456Z host app 4242 - [logmux@32473 name="worker-1"] BOM text`,
+ * and for a record with fields a second SD-ELEMENT after the worker's, its SD-ID set by
+ * `structuredDataId`: `[logmux@32473 name="worker-1"][fields@32473 userId="42" req.method="GET"]`.
  *
  * @example
  * ```ts

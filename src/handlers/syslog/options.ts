@@ -8,6 +8,7 @@ import {
   SYSLOG_FACILITIES,
   type SyslogFacilityName,
 } from "./format.js";
+import { isPrivateSdId } from "./structured-data.js";
 
 /** How messages reach the syslog daemon. */
 export type SyslogTransport = "tcp" | "udp" | "tls" | "unix";
@@ -92,6 +93,16 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
    */
   enterpriseId?: number;
   /**
+   * SD-ID of the SD-ELEMENT that carries each record's fields as SD-PARAMs (RFC 5424 6.3): a
+   * private ID `name@<enterprise number>` of at most 32 printable US-ASCII characters, without
+   * space, `=`, `]` or `"`, and other than the worker's `logmux@<enterpriseId>`. Nested objects
+   * are flattened to dotted names (`req.method`), arrays are JSON text, an Error is `err.type` and
+   * `err.message` (its stack belongs in MSG); keys are sanitised to valid PARAM-NAMEs.
+   * @default "fields@" + enterpriseId, i.e. "fields@32473"
+   * @example { structuredDataId: "app@53421" }
+   */
+  structuredDataId?: string;
+  /**
    * Start MSG with the UTF-8 byte order mark, as RFC 5424 6.4 recommends so that receivers know
    * the text is UTF-8. Some tools print the BOM as garbage; turn it off for them.
    * @default true
@@ -100,7 +111,8 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
   bom?: boolean;
   /**
    * Largest message in bytes, framing excluded. Longer MSG text is cut at a UTF-8 character
-   * boundary. UDP's default stays under common path MTUs' reassembly limits and is the size RFC
+   * boundary; fields' SD-PARAMs that do not fit are left out whole (counted in the worker's
+   * SD-ELEMENT as `fieldsDropped`), and take at most half the room when MSG needs it. UDP's default stays under common path MTUs' reassembly limits and is the size RFC
    * 5426 says every receiver must accept; TCP's matches rsyslog's default `maxMessageSize` (8k).
    * For `"unix"` it is at most 65536 (a datagram must fit the socket's send buffer).
    * @default 2048 for udp, 8192 for tcp, tls and unix
@@ -173,7 +185,7 @@ export interface SyslogStats {
   readonly dropped: number;
   /** Records written once and queued again because their connection broke before they settled. */
   readonly resent: number;
-  /** Messages whose text was cut to `maxMessageBytes`. */
+  /** Messages whose text was cut, or whose field params were left out, to fit `maxMessageBytes`. */
   readonly truncated: number;
   /** Records still undelivered when `close()` gave up, plus UDP/Unix sends the kernel refused. */
   readonly failed: number;
@@ -260,12 +272,14 @@ export function resolveSyslogOptions(options: SyslogLogHandlerOptions): SyslogCo
     480,
     transport === "udp" ? MAX_UDP_PAYLOAD : transport === "unix" ? MAX_UNIX_PAYLOAD : 2 ** 30,
   );
+  const enterpriseId = intOption("enterpriseId", options.enterpriseId, DEFAULT_ENTERPRISE_ID, 1);
   const format = {
     facility: resolveFacility(options.facility),
     hostname: stringOption("hostname", options.hostname, osHostname(), true),
     appName: stringOption("appName", options.appName, "logmux", true),
     msgId: stringOption("msgId", options.msgId, "-", true),
-    enterpriseId: intOption("enterpriseId", options.enterpriseId, DEFAULT_ENTERPRISE_ID, 1),
+    enterpriseId,
+    structuredDataId: resolveStructuredDataId(options.structuredDataId, enterpriseId),
     bom: boolOption("bom", options.bom, true),
     maxMessageBytes,
   };
@@ -295,6 +309,24 @@ export function resolveSyslogOptions(options: SyslogLogHandlerOptions): SyslogCo
     connectTimeoutMs: intOption("connectTimeoutMs", options.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1),
     tls: options.tls,
   };
+}
+
+function resolveStructuredDataId(value: unknown, enterpriseId: number): string {
+  if (value === undefined) return `fields@${enterpriseId}`;
+  if (!isPrivateSdId(value)) {
+    throw new InvalidConfigError(
+      "structuredDataId",
+      'expected an SD-ID "name@<enterprise number>" (RFC 5424 6.3.2): 1 to 32 printable US-ASCII ' +
+        `characters without space, =, ] or ", one @ followed by digits, got ${JSON.stringify(value)}`,
+    );
+  }
+  if (value === `logmux@${enterpriseId}`) {
+    throw new InvalidConfigError(
+      "structuredDataId",
+      `expected an SD-ID other than "${value}", which carries the worker name (an SD-ID may occur once per message)`,
+    );
+  }
+  return value;
 }
 
 function resolveFacility(value: unknown): number {

@@ -14,6 +14,7 @@ import type { LogRecord } from "../../../src/record.js";
 import { rejection } from "../../helpers/fake-api.js";
 import { bodyWithSecretAcross, secretPieces } from "../../helpers/secrets.js";
 import { captureStderr } from "../../helpers/stderr.js";
+import { decodeRequest } from "./proto.js";
 
 const BASE_NS = 1_767_323_045_123_456_789n;
 const SEVERITIES = [1, 5, 9, 13, 17, 21];
@@ -145,7 +146,10 @@ async function receiver(t: TestContext, script: Reply[] = []) {
         assert.equal(req.method, "POST");
         assert.equal(req.url, "/v1/logs");
         assert.equal(req.headers["content-type"], "application/json");
-        entry.records = validateRequest(JSON.parse(body.toString("utf8")));
+        const text = body.toString("utf8");
+        entry.records = validateRequest(JSON.parse(text));
+        // What a Collector decodes with the official schema is exactly what was sent.
+        assert.deepEqual(decodeRequest(text), JSON.parse(text));
       } catch (error) {
         res.writeHead(400, { "content-type": "application/json" });
         res.end(JSON.stringify({ code: 3, message: `receiver validation failed: ${String(error)}` }));

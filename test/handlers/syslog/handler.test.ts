@@ -21,7 +21,7 @@ import { SyslogLogHandler, type SyslogLogHandlerOptions } from "../../../src/han
 import { LogLevel } from "../../../src/levels.js";
 import type { LogRecord } from "../../../src/record.js";
 import { rejection } from "../../helpers/fake-api.js";
-import { findOpenssl, findRsyslogd, freePort, parseLine, Rsyslog, waitFor } from "./helpers.js";
+import { findOpenssl, freePort, parseLine, type Rsyslog, startRsyslog, waitFor } from "./helpers.js";
 
 const BASE_NS = 1_767_323_045_000_000_000n; // 2026-01-02T03:04:05Z
 const LEVELS = [
@@ -365,28 +365,6 @@ describe("TLS (RFC 5425)", () => {
     }
   });
 });
-
-/** Starts a real rsyslogd for the test, or skips (locally) / fails (CI) when it is not installed. */
-async function startRsyslog(
-  t: import("node:test").TestContext,
-  options: { unixSocket?: boolean } = {},
-): Promise<Rsyslog | undefined> {
-  const binary = findRsyslogd();
-  if (binary === undefined) {
-    const hint = "rsyslogd not found (install it: apt-get install -y rsyslog)";
-    if (process.env.CI) assert.fail(`${hint}; CI must run the rsyslog tests`);
-    t.skip(hint);
-    return undefined;
-  }
-  const dir = mkdtempSync(join(tmpdir(), "logmux-rsyslog-"));
-  const rsyslog = new Rsyslog(binary, dir, await freePort(), options);
-  t.after(async () => {
-    await rsyslog.stop("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await rsyslog.start();
-  return rsyslog;
-}
 
 /** Waits until rsyslog's file holds every seq in [0, n) for `appName`; returns how often each appeared. */
 async function waitForAll(rsyslog: Rsyslog, appName: string, n: number): Promise<Map<number, number>> {

@@ -1,8 +1,20 @@
 // Test-only helpers: a real rsyslogd in a temp dir, free loopback ports, polling with deadlines.
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
 import { stopProcess } from "../../helpers/processes.js";
 
 /** The rsyslogd binary, or undefined: PATH first, then the sbin directories PATH often lacks. */
@@ -70,6 +82,12 @@ export class Rsyslog {
   readonly output: string;
   /** The imuxsock socket (`<dir>/log.sock`), when constructed with `{ unixSocket: true }`. */
   readonly socketPath: string | undefined;
+  /**
+   * With `{ structuredData: true }`: `text` gets `APP-NAME STRUCTURED-DATA MSG` lines as rsyslog
+   * split the message, `json` gets `APP-NAME {json}` lines, the SD-ELEMENTs as mmpstrucdata parsed
+   * them (values unescaped, names kept as sent).
+   */
+  readonly structuredData: { text: string; json: string } | undefined;
   #process: ChildProcess | undefined;
   #starts = 0;
   #stderr = "";
@@ -78,10 +96,14 @@ export class Rsyslog {
     readonly binary: string,
     readonly dir: string,
     readonly port: number,
-    options: { unixSocket?: boolean } = {},
+    options: { unixSocket?: boolean; structuredData?: boolean } = {},
   ) {
     this.output = join(dir, "out.log");
     this.socketPath = options.unixSocket ? join(dir, "log.sock") : undefined;
+    this.structuredData = options.structuredData
+      ? { text: join(dir, "sd.log"), json: join(dir, "sd.json") }
+      : undefined;
+    const sd = this.structuredData;
     const work = join(dir, "work");
     mkdirSync(work, { recursive: true });
     writeFileSync(
@@ -104,6 +126,16 @@ export class Rsyslog {
                 'IgnoreTimestamp="off" UseSysTimeStamp="off" RateLimit.Interval="0")',
             ]),
         `action(type="omfile" file="${this.output}" template="RSYSLOG_SyslogProtocol23Format")`,
+        ...(sd === undefined
+          ? []
+          : [
+              'module(load="mmpstrucdata")',
+              'template(name="sdText" type="string" string="%app-name% %structured-data% %msg%\n")',
+              'template(name="sdJson" type="string" string="%app-name% %$!rfc5424-sd%\n")',
+              `action(type="omfile" file="${sd.text}" template="sdText")`,
+              'action(type="mmpstrucdata" sd_name.lowercase="off")',
+              `action(type="omfile" file="${sd.json}" template="sdJson")`,
+            ]),
         "",
       ].join("\n"),
     );
@@ -155,13 +187,35 @@ export class Rsyslog {
     await exited;
   }
 
-  /** Lines of the output file so far (empty before rsyslog created it). */
-  lines(): string[] {
-    if (!existsSync(this.output)) return [];
-    return readFileSync(this.output, "utf8")
+  /** Lines of the output file (or of `file`) so far; empty before rsyslog created it. */
+  lines(file = this.output): string[] {
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
       .split("\n")
       .filter((line) => line !== "");
   }
+}
+
+/** Starts a real rsyslogd for the test, or skips (locally) / fails (CI) when it is not installed. */
+export async function startRsyslog(
+  t: TestContext,
+  options: { unixSocket?: boolean; structuredData?: boolean } = {},
+): Promise<Rsyslog | undefined> {
+  const binary = findRsyslogd();
+  if (binary === undefined) {
+    const hint = "rsyslogd not found (install it: apt-get install -y rsyslog)";
+    if (process.env.CI) assert.fail(`${hint}; CI must run the rsyslog tests`);
+    t.skip(hint);
+    return undefined;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "logmux-rsyslog-"));
+  const rsyslog = new Rsyslog(binary, dir, await freePort(), options);
+  t.after(async () => {
+    await rsyslog.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await rsyslog.start();
+  return rsyslog;
 }
 
 /** One line of RSYSLOG_SyslogProtocol23Format output, split into RFC 5424 fields. */
