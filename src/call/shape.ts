@@ -203,6 +203,9 @@ export class CallShape {
   }
 }
 
+/** The conversions that take an argument, as util.format has them (`%%` takes none). */
+const TAKES_ARGUMENT = "sjdOoifc";
+
 /** The conversion letter of each placeholder {@link countPlaceholders} counted, in order. */
 let conversions = "";
 
@@ -218,21 +221,10 @@ export function countPlaceholders(template: string, available: number): number {
   let letters = "";
   const last = template.length - 1;
   while (at >= 0 && at < last && count < available) {
-    const next = template.charCodeAt(at + 1);
-    switch (next) {
-      case 115: // s
-      case 106: // j
-      case 100: // d
-      case 79: // O
-      case 111: // o
-      case 105: // i
-      case 102: // f
-      case 99: // c
-        letters += template[at + 1];
-        count++;
-        break;
-      default:
-        break;
+    const letter = template[at + 1]!;
+    if (TAKES_ARGUMENT.includes(letter)) {
+      letters += letter;
+      count++;
     }
     at = template.indexOf("%", at + 2);
   }
