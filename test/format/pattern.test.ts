@@ -170,11 +170,10 @@ describe("JsonLines", () => {
     lines.forEach((line, i) => {
       const parsed = JSON.parse(line);
       assert.equal(parsed.msg, nasty[i]);
-      assert.equal(parsed.level, "INFO");
-      assert.equal(parsed.levelno, 2);
+      assert.equal(parsed.level, 30);
       assert.equal(parsed.name, "w");
       assert.equal(parsed.pid, 7);
-      assert.match(parsed.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(Number.isInteger(parsed.time) && Math.abs(parsed.time - Date.now()) < 60_000, line);
     });
   });
 
