@@ -15,7 +15,7 @@ const builder = new BatchBuilder(1 << 20);
 for (let n = 0; ; n++) {
   const fields = { user: "alice", status: 200 + (n % 5), ms: 12.5 + n / 8, cached: n % 2 === 0 };
   const parts = shape.shape(["request handled", fields]);
-  if (!builder.append(2, parts.message, parts.data, parts.values)) break;
+  if (!builder.append(2, parts.message, parts.data, parts.values, parts.valuesLength)) break;
 }
 const { batch } = decodeBatch(builder.seal(1), { name: "api", nameBytes: Buffer.from("api"), pid: 42 });
 const json = new JsonLines("web-1");

@@ -28,7 +28,7 @@ export function encode(calls: readonly Call[]): RecordBatch {
   for (const call of calls) {
     const shape = call.bindings === undefined ? root : root.child(call.bindings, undefined);
     const parts = shape.shape(call.args);
-    assert.ok(builder.append(call.level, parts.message, parts.data, parts.values));
+    assert.ok(builder.append(call.level, parts.message, parts.data, parts.values, parts.valuesLength));
   }
   return decodeBatch(builder.seal(1), SOURCE).batch;
 }
