@@ -1,4 +1,5 @@
 import { HandlerError } from "../../errors.js";
+import { errorTrailer } from "../../format/stack.js";
 import type { LogRecord } from "../../record.js";
 import { BaseLogHandler } from "../base.js";
 import { BoundedQueue } from "../kit/bounded-queue.js";
@@ -79,9 +80,12 @@ export class SyslogLogHandler extends BaseLogHandler {
     const useOwnFormat = options.format !== undefined;
     this.#formatter = new Rfc5424Formatter({
       ...config.format,
-      // The header already carries time, severity, pid and worker name, so by default MSG is the
-      // bare message; an explicit `format` option opts into a formatted line.
-      text: useOwnFormat ? (record) => this.format(record) : (record) => record.message,
+      // The header already carries time, severity, pid and worker name, and the fields go in
+      // STRUCTURED-DATA, so by default MSG is the bare message and, for a record with an error,
+      // its stack on the lines below; an explicit `format` option opts into a formatted line.
+      text: useOwnFormat
+        ? (record) => this.format(record)
+        : (record) => record.message + errorTrailer(record.fields),
     });
     this.#queue = new BoundedQueue<Buffer>({ maxItems: config.maxQueue });
     this.#drops = new DropReporter((count) =>

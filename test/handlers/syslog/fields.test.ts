@@ -238,6 +238,14 @@ describe("fields from a real worker through a real master to a real rsyslogd", (
       mine(sd.text).length >= 3 ? mine(sd.text) : undefined,
     );
     const worker = '[logmux@32473 name="fields"]';
+    // MSG of the record with an error carries its stack below the message (rsyslog shows the
+    // newlines as #012): compared apart, since the frames name the fixture's paths.
+    const [failedHead, ...failedStack] = text[1]!.split("#012");
+    assert.match(failedStack[0]!, /^ {4}TypeError: bad input$/);
+    assert.match(failedStack[1]!, /^ {8}at /);
+    assert.ok(failedStack.includes("    code: E_BAD"), text[1]);
+    assert.ok(failedStack.includes("    Caused by: Error: socket closed"), text[1]);
+    text[1] = failedHead!;
     assert.deepEqual(text, [
       `lmx-fields ${worker}[fields@32473 reqId="r-1" userId="42" ratio="0.25" pow40="1099511627776" ` +
         'huge="18446744073709552000" nan="NaN" inf="-Infinity" small="-5" big="12345678901234567890" ' +
