@@ -2,15 +2,16 @@
 import { parseOptions, USAGE } from "./lib/args.mjs";
 // logmux benchmarks: orchestrates the scenarios, prints tables, saves raw JSON, optionally
 // regenerates docs/benchmarks.md. See `node bench/run.mjs --help`.
-import { logmuxStatus, machineInfo } from "./lib/env.mjs";
+import { loadAverage, logmuxStatus, machineInfo } from "./lib/env.mjs";
 import { killAll } from "./lib/proc.mjs";
 import { printTable, saveRaw, targetsTable, writeDocs } from "./lib/report.mjs";
 import * as e2e from "./scenarios/e2e.mjs";
 import * as hotpath from "./scenarios/hotpath.mjs";
 import * as master from "./scenarios/master.mjs";
+import * as structured from "./scenarios/structured.mjs";
 import * as sustained from "./scenarios/sustained.mjs";
 
-const SCENARIOS = { hotpath, e2e, master, sustained };
+const SCENARIOS = { hotpath, e2e, master, sustained, structured };
 
 process.on("exit", killAll);
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -40,7 +41,9 @@ async function main() {
   const machine = machineInfo();
   const logmux = await logmuxStatus();
   console.log(`logmux benchmarks (${options.quick ? "quick" : "full"} run): ${options.scenarios.join(", ")}`);
-  console.log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  console.log(
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverage.join(" / ")}`,
+  );
   console.log(
     Object.entries(machine.versions)
       .map(([n, v]) => `${n} ${v}`)
@@ -74,6 +77,7 @@ async function main() {
   printTable(targetsTable(targets));
 
   const run = {
+    loadAverageAtEnd: loadAverage(),
     command: `node bench/run.mjs ${process.argv.slice(2).join(" ")}`.trim(),
     options,
     machine,
@@ -84,7 +88,9 @@ async function main() {
   };
   console.log(`\nraw results: ${saveRaw(run)}`);
   if (options.writeDocs) console.log(`docs: ${writeDocs(run)}`);
-  console.log(`done in ${(run.durationMs / 60000).toFixed(1)} min`);
+  console.log(
+    `done in ${(run.durationMs / 60000).toFixed(1)} min; load average ${run.loadAverageAtEnd.join(" / ")} (1 / 5 / 15 min)`,
+  );
 }
 
 main().then(

@@ -1,7 +1,7 @@
 // Command-line options of bench/run.mjs.
 import { parseArgs } from "node:util";
 
-export const SCENARIOS = ["hotpath", "e2e", "master", "sustained"];
+export const SCENARIOS = ["hotpath", "e2e", "master", "sustained", "structured"];
 
 export const USAGE = `Usage: node bench/run.mjs [options]   (or: npm run bench -- [options])
 
@@ -10,7 +10,7 @@ export const USAGE = `Usage: node bench/run.mjs [options]   (or: npm run bench -
   --rounds N           rounds per measurement (median is reported)
   --procs LIST         end-to-end worker process counts, e.g. 1,2,4,8,16
   --records N          records per worker in the end-to-end run for P <= 4
-  --calls N            measured log calls per hot-path round
+  --calls N            measured log calls per hot-path round (per row in the structured scenario)
   --seconds N          duration of the sustained run
   --load F             sustained offered rate as a fraction of logmux's measured 4-worker capacity
   --write-docs         regenerate docs/benchmarks.md from this run

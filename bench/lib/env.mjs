@@ -1,7 +1,7 @@
 // Where things are, whether logmux is built, and what machine and versions this run used.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,7 +14,8 @@ export const DIST = process.env.LOGMUX_DIST ? `${resolve(process.env.LOGMUX_DIST
  * an older build compared through LOGMUX_DIST.
  */
 export const DIST_INDEX = existsSync(`${DIST}logmux.js`) ? `${DIST}logmux.js` : `${DIST}index.js`;
-export const PEERS = ["pino", "winston", "log4js"];
+/** Packages of bench/package.json whose versions each run records. */
+export const PEERS = ["pino", "winston", "log4js", "@logtape/logtape", "@logtape/file"];
 
 /** The message every benchmark logs: 40-60 bytes of ASCII, also the marker used to count lines. */
 export const MESSAGE = "request handled: GET /api/items/42 status=200 in 3.1ms";
@@ -70,6 +71,12 @@ export function machineInfo() {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     date: new Date().toISOString(),
+    /** 1, 5 and 15 minute load averages when the run started: other work on the machine shows here. */
+    loadAverage: loadAverage(),
     versions,
   };
+}
+
+export function loadAverage() {
+  return loadavg().map((l) => Math.round(l * 100) / 100);
 }

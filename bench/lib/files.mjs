@@ -30,34 +30,48 @@ export async function withTempDir(body) {
  * format, and ignores any extra lines a logger writes itself.
  */
 export async function countOccurrences(path, needle) {
-  const pattern = Buffer.from(needle);
+  return (await countEach(path, [needle]))[0];
+}
+
+/**
+ * How many times each of `needles` occurs in the file, in one pass (the files of the structured
+ * run hold several kinds of line and reach ~100 MB).
+ */
+export async function countEach(path, needles) {
+  const patterns = needles.map((n) => Buffer.from(n));
+  const counts = patterns.map(() => 0);
+  const longest = Math.max(...patterns.map((p) => p.length));
   let handle;
   try {
     handle = await open(path, "r");
   } catch (error) {
-    if (error.code === "ENOENT") return 0;
+    if (error.code === "ENOENT") return counts;
     throw error;
   }
   try {
-    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024 + pattern.length);
+    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024 + longest);
     let carry = 0;
-    let count = 0;
     for (;;) {
       const { bytesRead } = await handle.read(chunk, carry, chunk.length - carry, null);
-      if (bytesRead === 0) break;
+      const eof = bytesRead === 0;
       const end = carry + bytesRead;
       const view = chunk.subarray(0, end);
-      let lastEnd = 0;
-      for (let at = view.indexOf(pattern); at !== -1; at = view.indexOf(pattern, lastEnd)) {
-        count++;
-        lastEnd = at + pattern.length;
-      }
-      // Keep the tail that could start a match split across reads.
-      const keepFrom = Math.max(lastEnd, end - pattern.length + 1);
+      // The last longest-1 bytes are kept for the next read, which may complete a match starting
+      // there; a match that starts in them is counted then, not now (at the end of the file, now).
+      const keepFrom = eof ? end : Math.max(0, end - longest + 1);
+      patterns.forEach((pattern, k) => {
+        for (
+          let at = view.indexOf(pattern);
+          at !== -1 && at < keepFrom;
+          at = view.indexOf(pattern, at + pattern.length)
+        )
+          counts[k]++;
+      });
+      if (eof) break;
       chunk.copy(chunk, 0, keepFrom, end);
       carry = end - keepFrom;
     }
-    return count;
+    return counts;
   } finally {
     await handle.close();
   }

@@ -14,6 +14,7 @@ const LABELS = {
   "pino-transport": "pino, transport({ target: 'pino/file' })",
   winston: "winston, File transport",
   "log4js-file": "log4js, file appender",
+  logtape: "LogTape, getStreamFileSink() (@logtape/file)",
   floor: "floor: Buffer#utf8Write into a preallocated buffer",
 };
 
@@ -60,6 +61,7 @@ export async function run(ctx) {
     "pino-transport",
     "winston",
     "log4js-file",
+    "logtape",
   ];
   const rounds = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let round = 0; round < settings.rounds; round++) {
