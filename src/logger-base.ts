@@ -139,9 +139,10 @@ export abstract class LoggerBase {
   #call(level: number, args: LogArguments): void {
     try {
       const first = args[0];
-      // The plain message of a logger without bindings: nothing to encode but the text.
-      if (args.length === 1 && typeof first === "string" && this.shape.bindings === undefined) {
-        this.emit(level, first, undefined, undefined, 0);
+      // A plain message: nothing to encode but the text, and a child's bindings, encoded once.
+      if (args.length === 1 && typeof first === "string") {
+        const section = this.shape.plainSection;
+        this.emit(level, first, undefined, section, section === undefined ? 0 : section.length);
         return;
       }
       const parts: CallParts = this.shape.shape(args);

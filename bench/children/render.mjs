@@ -32,7 +32,8 @@ function buildBatches(m, config, call, count) {
     const builder = new m.BatchBuilder(config.maxBatchBytes);
     for (;;) {
       const parts = call(shape);
-      if (!builder.append(m.index.LogLevel.INFO, parts.message, parts.data, parts.values)) break;
+      if (!builder.append(m.index.LogLevel.INFO, parts.message, parts.data, parts.values, parts.valuesLength))
+        break;
     }
     const frame = Buffer.from(builder.seal(seq));
     out.push({ frame, source, batch: m.decodeBatch(frame, source).batch });

@@ -41,6 +41,11 @@ export class CallShape {
   readonly redact: RedactNode | undefined;
   /** The bindings of this logger and its ancestors as encoded (key, value) pairs. */
   readonly bindings: Uint8Array | undefined;
+  /**
+   * The whole values section of a plain message from this logger (no arguments, its bindings as
+   * the fields), built once: a child's `info("text")` copies it and encodes nothing.
+   */
+  readonly plainSection: Uint8Array | undefined;
   /** Reused for every call: a log call allocates no result object. */
   readonly #parts: CallParts = { message: "", data: undefined, values: undefined, valuesLength: 0 };
 
@@ -55,6 +60,11 @@ export class CallShape {
     this.redactPaths = redactPaths;
     this.redact = compileRedact(redactPaths, "redact");
     this.bindings = bindings;
+    if (bindings !== undefined) {
+      const section = new Uint8Array(1 + bindings.length);
+      section.set(bindings, 1);
+      this.plainSection = section;
+    }
   }
 
   /** A root logger's shape; throws InvalidConfigError naming the bad option. */
@@ -149,10 +159,10 @@ export class CallShape {
     if (argCount > MAX_ARGS) {
       // util.format itself, in the worker: a call with hundreds of arguments is not a hot path.
       parts.message = format(message, ...args.slice(i, tail));
-      this.#encode(0, args, 0, 0, 0, fields, err);
+      this.#encode("", 0, args, 0, 0, 0, fields, err);
     } else {
       parts.message = message;
-      this.#encode(argCount, args, i, consumed, tail, fields, err);
+      this.#encode(message as string, argCount, args, i, consumed, tail, fields, err);
     }
     parts.values = this.writer.memory;
     parts.valuesLength = this.writer.pos;
@@ -160,6 +170,7 @@ export class CallShape {
   }
 
   #encode(
+    template: string,
     argCount: number,
     args: readonly unknown[],
     from: number,
@@ -176,7 +187,7 @@ export class CallShape {
       for (let k = 0; k < consumed; k++) {
         const arg = args[from + k];
         if (isPlainTree(arg, limits.depth, limits.entries)) w.value(arg, 0, undefined);
-        else w.formatted(safely(() => format(`%${conversions[k]}`, arg)));
+        else w.formatted(safely(() => format(`%${conversionAt(template, k)}`, arg)));
       }
       for (let k = from + consumed; k < tail; k++) {
         const arg = args[k];
@@ -206,9 +217,6 @@ export class CallShape {
 /** The conversions that take an argument, as util.format has them (`%%` takes none). */
 const TAKES_ARGUMENT = "sjdOoifc";
 
-/** The conversion letter of each placeholder {@link countPlaceholders} counted, in order. */
-let conversions = "";
-
 /**
  * How many of `available` arguments the %-placeholders of `template` take, as util.format walks
  * them: `%s %d %i %f %j %o %O %c` take one each, `%%` none, and the walk stops when the arguments
@@ -218,18 +226,24 @@ export function countPlaceholders(template: string, available: number): number {
   let at = template.indexOf("%");
   if (at < 0) return 0;
   let count = 0;
-  let letters = "";
   const last = template.length - 1;
   while (at >= 0 && at < last && count < available) {
-    const letter = template[at + 1]!;
-    if (TAKES_ARGUMENT.includes(letter)) {
-      letters += letter;
-      count++;
-    }
+    if (TAKES_ARGUMENT.includes(template[at + 1]!)) count++;
     at = template.indexOf("%", at + 2);
   }
-  conversions = letters;
   return count;
+}
+
+/** The conversion letter of the `index`th placeholder that takes an argument (a rare path). */
+function conversionAt(template: string, index: number): string {
+  let at = template.indexOf("%");
+  let count = 0;
+  while (at >= 0 && at < template.length - 1) {
+    const letter = template[at + 1]!;
+    if (TAKES_ARGUMENT.includes(letter) && count++ === index) return letter;
+    at = template.indexOf("%", at + 2);
+  }
+  return "s";
 }
 
 function isPlainObject(value: unknown): boolean {

@@ -21,7 +21,8 @@ export function logfmt(fields: Readonly<Record<string, unknown>>, skip?: Readonl
 /** Objects nested deeper than this are written as JSON text rather than flattened further. */
 const MAX_FLATTEN_DEPTH = 4;
 
-function pushPairs(parts: string[], key: string, value: unknown, depth: number): void {
+/** Appends the logfmt pairs of one field (several for an object, which flattens). */
+export function pushPairs(parts: string[], key: string, value: unknown, depth: number): void {
   if (value === undefined) return;
   if (isPlainObject(value) && depth < MAX_FLATTEN_DEPTH) {
     let any = false;

@@ -1,6 +1,7 @@
 import { LEVEL_NAMES } from "../levels.js";
 import { nsToMs } from "../protocol/clock.js";
 import {
+  RECORD_FLAG_DATA,
   RECORD_FLAGS_EXTRA,
   RECORD_HEADER_BYTES,
   RECORD_LENGTH_OFFSET,
@@ -11,6 +12,7 @@ import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
 import { fieldText, logfmt } from "./logfmt.js";
+import { LogfmtWriter } from "./logfmt-bytes.js";
 import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
 import { errorTrailer } from "./stack.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
@@ -90,6 +92,7 @@ export class LinePattern {
   /** Fields the format names directly: `%(fields)s` and the appended logfmt leave them out. */
   readonly #namedFields: ReadonlySet<string>;
   readonly #asctime = new AsctimeCache();
+  readonly #logfmt = new LogfmtWriter();
   /** The byte program for {@link writeBatch}: one op per segment. */
   readonly #ops: ByteOp[];
   /** Upper bound of the bytes every op but name and message can write (asctime, literals, levels). */
@@ -287,14 +290,16 @@ export class LinePattern {
       const levelByte = frameBytes[offset + RECORD_LEVEL_OFFSET]!;
       const level = levelByte & RECORD_LEVEL_MASK;
       if (level < minLevel) continue;
-      if ((levelByte & RECORD_FLAGS_EXTRA) !== 0) {
-        written += this.#interpretBatch(batch, minLevel, sink, i, i + 1);
-        continue;
-      }
       const lo = frameWords.getUint32(offset, true);
       const hi = frameWords.getUint32(offset + 4, true);
       if (!lines.covers(lo, hi)) lines.moveTo(lo, hi);
       const line = lines.entry(level, name);
+      if ((levelByte & RECORD_FLAGS_EXTRA) !== 0) {
+        if ((levelByte & RECORD_FLAG_DATA) === 0 && this.#writeFieldsLine(line, batch, i, frame, sink))
+          written++;
+        else written += this.#interpretBatch(batch, minLevel, sink, i, i + 1, frame, name);
+        continue;
+      }
       const messageLength = frameWords.getUint32(offset + RECORD_LENGTH_OFFSET, true);
       let at = sink.reserve(line.headLength + messageLength + line.tailLength);
       const out = sink.memory;
@@ -306,12 +311,47 @@ export class LinePattern {
     return written;
   }
 
+  /**
+   * A record with fields on the fast path: the cached parts around the message, the message
+   * (interpolated when it has %-arguments), then the fields as logfmt written from the frame.
+   * False, with nothing written, when the fields need the string path (see LogfmtWriter).
+   */
+  #writeFieldsLine(line: CachedLine, batch: RecordBatch, i: number, frame: Bytes, sink: ByteSink): boolean {
+    const start = sink.length;
+    const valuesAt = batch.valuesStart(i);
+    const messageStart = batch.messageStart(i);
+    const messageLength = batch.messageEnd(i) - messageStart;
+    let at = sink.reserve(line.headLength + messageLength + line.tailLength);
+    at = copyBytes(line.head, 0, line.headLength, sink.memory, at);
+    if (batch.buffer[valuesAt] === 0) {
+      at = copyBytes(frame, messageStart, messageLength, sink.memory, at);
+    } else {
+      sink.length = at;
+      sink.writeString(batch.message(i));
+      at = sink.reserve(line.tailLength);
+    }
+    // The tail without its newline: the fields come first.
+    sink.length = copyBytes(line.tail, 0, line.tailLength - 1, sink.memory, at);
+    if (!this.#logfmt.write(batch.buffer, batch.pairsStart(i), batch.valuesEnd(i), sink)) {
+      sink.length = start;
+      return false;
+    }
+    sink.writeByte(0x0a);
+    return true;
+  }
+
   /** The general path: runs the op program for records `from` to `to` of `batch`. */
-  #interpretBatch(batch: RecordBatch, minLevel: number, sink: ByteSink, from: number, to: number): number {
+  #interpretBatch(
+    batch: RecordBatch,
+    minLevel: number,
+    sink: ByteSink,
+    from: number,
+    to: number,
+    frame: Bytes = bytesOf(batch.buffer),
+    name: Bytes = bytesOf(batch.source.nameBytes),
+  ): number {
     const ops = this.#ops;
     const opCount = ops.length;
-    const frame = bytesOf(batch.buffer);
-    const name = bytesOf(batch.source.nameBytes);
     // +1 for the newline, written in place below.
     const perRecordBound = this.#fixedBytes + this.#nameOps * name.bytes.length + 1;
     let written = 0;

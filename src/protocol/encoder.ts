@@ -41,6 +41,8 @@ export class BatchBuilder {
   /** The same memory as a plain Uint8Array, for the byte loops (cheaper to index than a Buffer). */
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  #valuesView: DataView | undefined;
+  #valuesSource: Uint8Array | undefined;
   #offset = BATCH_HEADER_BYTES;
   #count = 0;
   #maxLevel = 0;
@@ -109,12 +111,37 @@ export class BatchBuilder {
     }
     if (values !== undefined) {
       view.setUint32(end, valuesLength, true);
-      end = copyShort(values, valuesLength, this.#bytes, end + 4);
+      end = this.#copyValues(values, valuesLength, end + 4);
     }
     this.#offset = end;
     this.#count++;
     if (level > this.#maxLevel) this.#maxLevel = level;
     return true;
+  }
+
+  /**
+   * Copies a values section four bytes at a time through DataViews: measured at 15 ns for 44
+   * bytes against 32 for a byte loop and 53 for `set()` of a subarray. The source is nearly
+   * always the same writer's memory, so its DataView is kept rather than made per record.
+   */
+  #copyValues(values: Uint8Array, length: number, at: number): number {
+    if (length >= SET_MIN_BYTES) {
+      this.#bytes.set(length === values.length ? values : values.subarray(0, length), at);
+      return at + length;
+    }
+    let from = this.#valuesView;
+    // By identity: reading `.buffer` of a typed array costs more than the whole copy.
+    if (from === undefined || this.#valuesSource !== values) {
+      from = new DataView(values.buffer, values.byteOffset, values.length);
+      this.#valuesView = from;
+      this.#valuesSource = values;
+    }
+    const to = this.#view;
+    let k = 0;
+    for (const words = length - 3; k < words; k += 4) to.setInt32(at + k, from.getInt32(k, true), true);
+    const bytes = this.#bytes;
+    for (; k < length; k++) bytes[at + k] = values[k]!;
+    return at + length;
   }
 
   /**
@@ -154,20 +181,10 @@ export function recordBytes(
 }
 
 /**
- * Below this, a byte loop beats `set()`, which pays a fixed cost per call whatever the length
- * (measured with the 40-60 byte sections that 3-4 fields make; see sink.ts for the same effect).
+ * Below this, a word loop beats `set()`, which pays a fixed cost per call whatever the length
+ * (the crossover sink.ts measured for the same copy was between 128 and 192 bytes).
  */
-const SET_MIN_BYTES = 64;
-
-/** Copies the first `length` bytes of `src` into `out` at `at`; returns the end. */
-function copyShort(src: Uint8Array, length: number, out: Uint8Array, at: number): number {
-  if (length >= SET_MIN_BYTES) {
-    out.set(length === src.length ? src : src.subarray(0, length), at);
-  } else {
-    for (let i = 0; i < length; i++) out[at + i] = src[i]!;
-  }
-  return at + length;
-}
+const SET_MIN_BYTES = 160;
 
 function frame(type: number, bodyBytes: number): Buffer {
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyBytes);
