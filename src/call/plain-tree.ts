@@ -9,6 +9,9 @@ import { types } from "node:util";
  * so no getter runs.
  */
 export function isPlainTree(value: unknown, depth: number, entries: number): boolean {
+  // Most arguments are primitives: answered before anything is allocated for the walk.
+  if (typeof value !== "object") return typeof value !== "symbol" && typeof value !== "function";
+  if (value === null) return true;
   try {
     return plain(value, depth, entries, []);
   } catch {

@@ -214,8 +214,13 @@ export class CallShape {
   }
 }
 
-/** The conversions that take an argument, as util.format has them (`%%` takes none). */
-const TAKES_ARGUMENT = "sjdOoifc";
+/**
+ * The conversions that take an argument, as util.format has them (`%%` takes none), indexed by
+ * character code: a table lookup, where `"sjdOoifc".includes(letter)` cost a third of a
+ * %-argument call.
+ */
+const TAKES_ARGUMENT = new Uint8Array(128);
+for (const letter of "sjdOoifc") TAKES_ARGUMENT[letter.charCodeAt(0)] = 1;
 
 /**
  * How many of `available` arguments the %-placeholders of `template` take, as util.format walks
@@ -228,7 +233,7 @@ export function countPlaceholders(template: string, available: number): number {
   let count = 0;
   const last = template.length - 1;
   while (at >= 0 && at < last && count < available) {
-    if (TAKES_ARGUMENT.includes(template[at + 1]!)) count++;
+    if (TAKES_ARGUMENT[template.charCodeAt(at + 1)] === 1) count++;
     at = template.indexOf("%", at + 2);
   }
   return count;
@@ -240,7 +245,7 @@ function conversionAt(template: string, index: number): string {
   let count = 0;
   while (at >= 0 && at < template.length - 1) {
     const letter = template[at + 1]!;
-    if (TAKES_ARGUMENT.includes(letter) && count++ === index) return letter;
+    if (TAKES_ARGUMENT[letter.charCodeAt(0)] === 1 && count++ === index) return letter;
     at = template.indexOf("%", at + 2);
   }
   return "s";

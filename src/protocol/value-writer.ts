@@ -40,6 +40,8 @@ export class ValueWriter {
   buffer: Buffer;
   /** The same memory as a plain Uint8Array: indexed stores into a Buffer cost over twice as much (sink.ts). */
   #mem: Uint8Array;
+  /** `buffer.length`, as a plain number: the length getter of a Buffer is not free on every write. */
+  #capacity: number;
   #view: DataView;
   pos = 0;
   #limits: FieldLimits;
@@ -55,6 +57,7 @@ export class ValueWriter {
   constructor(limits: FieldLimits) {
     this.#limits = limits;
     this.buffer = Buffer.allocUnsafe(1024);
+    this.#capacity = this.buffer.length;
     this.#mem = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
     this.#view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   }
@@ -80,10 +83,11 @@ export class ValueWriter {
 
   #ensure(bytes: number): void {
     const needed = this.pos + bytes;
-    if (needed <= this.buffer.length) return;
+    if (needed <= this.#capacity) return;
     const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
     this.buffer.copy(grown, 0, 0, this.pos);
     this.buffer = grown;
+    this.#capacity = grown.length;
     this.#mem = new Uint8Array(grown.buffer, grown.byteOffset, grown.length);
     this.#view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
@@ -473,6 +477,12 @@ export class ValueWriter {
     const start = this.pos;
     this.#ancestors.push(object);
     try {
+      if (redact === undefined && serializers === undefined) {
+        const written = this.#plainFields(object);
+        if (written >= 0) return written;
+        this.pos = start;
+        this.exhausted = false;
+      }
       return this.pairs(object, 0, redact, serializers);
     } catch (error) {
       // The object's own keys could not be listed (a Proxy's ownKeys trap threw): one marker
@@ -484,6 +494,29 @@ export class ValueWriter {
     } finally {
       this.#ancestors.pop();
     }
+  }
+
+  /**
+   * The fields of the common call (no serializers, no redact paths, a plain object of short
+   * strings, numbers and booleans) in one tight loop; -1 at the first key or value it does not
+   * take, and the caller starts over with {@link pairs}, which takes everything. A getter that
+   * throws also ends up there, since only {@link pairs} can put a marker in its place.
+   */
+  #plainFields(object: object): number {
+    if (!this.#plainProtoClean || Object.getPrototypeOf(object) !== Object.prototype) return -1;
+    const max = this.#limits.entries;
+    let written = 0;
+    try {
+      for (const key in object) {
+        const value = (object as Record<string, unknown>)[key];
+        if (value === undefined) continue;
+        if (written === max || !this.#fastPair(key, value)) return -1;
+        written++;
+      }
+    } catch {
+      return -1;
+    }
+    return written;
   }
 
   /** A top-level pair outside any object (the error given as an argument, as `err`). */
