@@ -1,4 +1,4 @@
-import { isError } from "../protocol/value-writer.js";
+import { isError } from "../protocol/value-kinds.js";
 
 /** A function applied to the value of one top-level field before it is encoded. */
 export type Serializer = (value: unknown) => unknown;

@@ -1,6 +1,7 @@
 import { format, inspect } from "node:util";
 import { InvalidConfigError } from "../errors.js";
-import { childNode, isError, type RedactNode, ValueWriter } from "../protocol/value-writer.js";
+import { isError } from "../protocol/value-kinds.js";
+import { childNode, type RedactNode, ValueWriter } from "../protocol/value-writer.js";
 import { type FieldLimits, REDACTED } from "../protocol/values.js";
 import {
   type ChildOptions,

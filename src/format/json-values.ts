@@ -1,5 +1,5 @@
+import { errorType, isError } from "../protocol/value-kinds.js";
 import { FormattedArg } from "../protocol/value-reader.js";
-import { errorType, isError } from "../protocol/value-writer.js";
 
 /**
  * JSON text of field values for {@link JsonLines}, from JavaScript values: the object path, and

@@ -11,6 +11,18 @@ import {
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { renderData } from "./data.js";
+import {
+  type ByteOp,
+  type CachedLine,
+  EMPTY,
+  LineCache,
+  OP_ASCTIME,
+  OP_FIELD,
+  OP_LEVEL,
+  OP_LITERAL,
+  OP_MESSAGE,
+  OP_NAME,
+} from "./line-cache.js";
 import { fieldText, logfmt } from "./logfmt.js";
 import { LogfmtWriter } from "./logfmt-bytes.js";
 import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
@@ -41,7 +53,7 @@ export const MISSING_FIELD_TEXT = "-";
 
 const PLACEHOLDER = /%%|%\((\w+)\)([-#0 +]*)(\d+)?(?:\.(\d+))?([sdifr])/g;
 
-interface Field {
+export interface Field {
   key: FormatKey | "field";
   /** For key "field": the record field it names. */
   fieldName: string;
@@ -421,127 +433,6 @@ function viewOf(batch: RecordBatch, i: number, level: number): RecordView {
     data: batch.data(i),
     fields: batch.hasValues(i) ? batch.fields(i) : undefined,
   };
-}
-
-const OP_LITERAL = 0;
-const OP_ASCTIME = 1;
-const OP_LEVEL = 2;
-const OP_NAME = 3;
-const OP_MESSAGE = 4;
-const OP_FIELD = 5;
-const EMPTY = bytesOf(new Uint8Array(0));
-
-/** One monomorphic shape for every op, so the formatting loop's property loads stay fast. */
-interface ByteOp {
-  kind: number;
-  bytes: Bytes;
-  table: Bytes[];
-  field: Field | undefined;
-}
-
-type RunOps = (ops: ByteOp[], ms: number, level: number, name: Bytes, out: Bytes, at: number) => number;
-
-/** The bytes around the message for one level in the current (worker, millisecond). */
-interface CachedLine {
-  generation: number;
-  head: Bytes;
-  headLength: number;
-  tail: Bytes;
-  tailLength: number;
-}
-
-const TWO_POW_32 = 4294967296;
-const NS_PER_MS = 1_000_000;
-
-/**
- * The (worker, millisecond, level) cache behind {@link LinePattern}'s fast path. The current
- * millisecond is held as a range of the timestamp's low word under one high word: a record with
- * the same high word and a low word in [loStart, loEnd) has the same millisecond, which costs two
- * comparisons instead of the division `readNsAsMs` needs. A millisecond that straddles a change of
- * high word (every 4.3 s) is just split in two ranges.
- */
-class LineCache {
-  readonly #head: ByteOp[];
-  readonly #tail: ByteOp[];
-  readonly #run: RunOps;
-  /** Upper bound of a part's bytes: the pattern's fixed bytes plus the name for each %(name)s. */
-  readonly #fixedBytes: number;
-  readonly #nameOps: number;
-  readonly #lines: CachedLine[] = [];
-  #generation = 1;
-  #source: RecordBatch["source"] | undefined;
-  // NaN, not 0: these hold numbers beyond small-integer range (a u32 word, milliseconds since
-  // 1970), and a field that starts as a small integer and later holds such a number changes the
-  // object's hidden class, which throws away the optimised formatting loop once per process.
-  #hi = -1;
-  #loStart = Number.NaN;
-  #loEnd = Number.NaN;
-  #ms = Number.NaN;
-
-  /** A cache when `ops` is cacheable ops, one message, cacheable ops; otherwise undefined. */
-  static forOps(ops: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps): LineCache | undefined {
-    const messageAt = ops.findIndex((op) => op.kind === OP_MESSAGE);
-    const cacheable = (op: ByteOp): boolean => op.kind !== OP_MESSAGE && op.kind !== OP_FIELD;
-    if (messageAt < 0) return undefined;
-    const head = ops.slice(0, messageAt);
-    const tail = ops.slice(messageAt + 1);
-    if (!head.every(cacheable) || !tail.every(cacheable)) return undefined;
-    return new LineCache(head, tail, fixedBytes, nameOps, run);
-  }
-
-  private constructor(head: ByteOp[], tail: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps) {
-    this.#head = head;
-    this.#tail = tail;
-    this.#fixedBytes = fixedBytes;
-    this.#nameOps = nameOps;
-    this.#run = run;
-  }
-
-  useSource(source: RecordBatch["source"]): void {
-    if (source === this.#source) return;
-    this.#source = source;
-    this.#generation++;
-  }
-
-  covers(lo: number, hi: number): boolean {
-    return hi === this.#hi && lo >= this.#loStart && lo < this.#loEnd;
-  }
-
-  /** Makes the record stamped (hi, lo) the current millisecond. */
-  moveTo(lo: number, hi: number): void {
-    // As in readNsAsMs: 2^32 ns = 4294 ms + 967296 ns, and every product stays below 2^53.
-    const rest = hi * 967296 + lo;
-    const restMs = Math.floor(rest / NS_PER_MS);
-    const intoMs = rest - restMs * NS_PER_MS;
-    this.#hi = hi;
-    this.#loStart = Math.max(0, lo - intoMs);
-    this.#loEnd = Math.min(TWO_POW_32, lo - intoMs + NS_PER_MS);
-    this.#ms = hi * 4294 + restMs;
-    this.#generation++;
-  }
-
-  /** The line parts for `level` in the current millisecond, built on first use. */
-  entry(level: number, name: Bytes): CachedLine {
-    let line = this.#lines[level];
-    if (line === undefined) {
-      line = { generation: 0, head: EMPTY, headLength: 0, tail: EMPTY, tailLength: 0 };
-      this.#lines[level] = line;
-    }
-    if (line.generation !== this.#generation) {
-      const room = this.#fixedBytes + this.#nameOps * name.bytes.length;
-      // +1 for the newline at the end of the tail.
-      if (line.tail.bytes.length < room + 1) {
-        line.head = bytesOf(new Uint8Array(room));
-        line.tail = bytesOf(new Uint8Array(room + 1));
-      }
-      line.headLength = this.#run(this.#head, this.#ms, level, name, line.head, 0);
-      const tailEnd = this.#run(this.#tail, this.#ms, level, name, line.tail, 0);
-      line.tail.bytes[tailEnd] = 0x0a;
-      line.tailLength = tailEnd + 1;
-      line.generation = this.#generation;
-    }
-    return line;
-  }
 }
 
 function convert(raw: string | number, field: Field): string {

@@ -1,4 +1,4 @@
-import { types } from "node:util";
+import { cutToBytes, errorType, isError, noEnumerableKeys, unloggable } from "./value-kinds.js";
 import { type FieldLimits, MAX_KEY_BYTES, REDACTED, ValueTag } from "./values.js";
 
 /** Texts up to this many code units try the ASCII byte loop first. */
@@ -548,55 +548,4 @@ export class ValueWriter {
 /** The redact node for `key` under `node`. */
 export function childNode(node: RedactNode, key: string): RedactNode | undefined {
   return node.children?.get(key) ?? node.wildcard;
-}
-
-/** An Error of this realm or another (worker_threads, vm). */
-export function isError(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  if (value instanceof Error) return true;
-  // The binding call (an Error of another realm) only for what is not a plain object: log calls
-  // ask this of every trailing argument.
-  return Object.getPrototypeOf(value) !== Object.prototype && types.isNativeError(value);
-}
-
-/** pino's `type`: the constructor's name, else `name`. */
-export function errorType(error: Error): string {
-  try {
-    const ctor = (error as { constructor?: unknown }).constructor;
-    if (typeof ctor === "function" && ctor.name !== "") return ctor.name;
-    return typeof error.name === "string" ? error.name : "Error";
-  } catch {
-    return "Error";
-  }
-}
-
-function noEnumerableKeys(object: object): boolean {
-  for (const _ in object) return false;
-  return true;
-}
-
-/** The marker for a value whose reading threw. */
-export function unloggable(error: unknown): string {
-  let reason: string;
-  try {
-    reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  } catch {
-    reason = "unknown";
-  }
-  return `[Unloggable: ${reason.slice(0, 200)}]`;
-}
-
-/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
-export function cutToBytes(text: string, maxBytes: number): string {
-  if (maxBytes <= 0) return "";
-  let bytes = 0;
-  let i = 0;
-  for (; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : code >= 0xd800 && code <= 0xdbff ? 4 : 3;
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    if (size === 4) i++;
-  }
-  return text.slice(0, i);
 }
