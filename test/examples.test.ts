@@ -1,4 +1,5 @@
-// Every example in examples/ runs as documented (`node examples/<name>.mjs <dir>`), importing the
+// Every example in examples/ runs as documented (`node examples/<name>.mjs <dir>`, `.cjs` for the
+// CommonJS one), importing the
 // built package by its own name, and leaves exactly the records it promises in its log file.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -16,13 +17,14 @@ const EXAMPLES = [
   { script: "cluster.mjs", log: "cluster.log", names: ["worker-1", "worker-2", "worker-3"] },
   { script: "child-process.mjs", log: "child-process.log", names: ["child-1", "child-2", "child-3"] },
   { script: "worker-threads.mjs", log: "worker-threads.log", names: ["thread-1", "thread-2", "thread-3"] },
+  { script: "commonjs.cjs", log: "commonjs.log", names: ["child-1", "child-2", "child-3"] },
 ];
 
 describe("examples", () => {
   for (const { script, log, names } of EXAMPLES) {
     it(`${script} runs and every record lands in ${log}`, async (t) => {
       assert.ok(
-        existsSync(join(ROOT, "dist", "index.js")),
+        existsSync(join(ROOT, "dist", "logmux.cjs")),
         "the examples import the built package: npm run build",
       );
       const dir = tempDir(t);
@@ -47,7 +49,7 @@ describe("examples", () => {
           name,
         );
       }
-      if (script === "child-process.mjs") {
+      if (script === "child-process.mjs" || script === "commonjs.cjs") {
         assert.equal(lines.filter((line) => line.includes("[WARNING]")).length, 30);
       }
     });

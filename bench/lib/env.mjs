@@ -10,10 +10,11 @@ export const BENCH = fileURLToPath(new URL("../", import.meta.url));
 /** The build under test: dist/ of this repository, or LOGMUX_DIST (another build's dist directory). */
 export const DIST = process.env.LOGMUX_DIST ? `${resolve(process.env.LOGMUX_DIST)}/` : `${ROOT}dist/`;
 /**
- * The file `import "logmux"` loads: the bundled public entry (scripts/bundle.mjs), or index.js for
- * an older build compared through LOGMUX_DIST.
+ * The file `import "logmux"` loads: the ESM entry over the CommonJS bundle (scripts/bundle.mjs), or,
+ * for an older build compared through LOGMUX_DIST, its ESM bundle logmux.js or its index.js.
  */
-export const DIST_INDEX = existsSync(`${DIST}logmux.js`) ? `${DIST}logmux.js` : `${DIST}index.js`;
+export const DIST_INDEX =
+  [`${DIST}logmux.mjs`, `${DIST}logmux.js`].find((file) => existsSync(file)) ?? `${DIST}index.js`;
 /** Packages of bench/package.json whose versions each run records. */
 export const PEERS = ["pino", "winston", "log4js", "@logtape/logtape", "@logtape/file"];
 

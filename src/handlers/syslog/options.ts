@@ -33,9 +33,10 @@ export interface SyslogLogHandlerOptions extends BaseLogHandlerOptions {
    * `"tcp"` (RFC 6587 octet-counting framing), `"tls"` (RFC 5425, same framing over TLS), `"udp"`
    * (RFC 5426, one message per datagram) or `"unix"`: a local Unix datagram socket such as
    * `/dev/log` (see `path`), one message per datagram, no framing. Node has no Unix datagram
-   * sockets, so `"unix"` uses the optional native package `unix-dgram` (an optionalDependency of
-   * logmux, compiled at install time). It is loaded only when `"unix"` is chosen; if it is missing
-   * or failed to build, the constructor throws an `InvalidConfigError` saying so.
+   * sockets, so `"unix"` uses the native package `unix-dgram`, an optional peer dependency that
+   * you install next to logmux (`npm install unix-dgram`; it compiles with node-gyp). It is loaded
+   * only when `"unix"` is chosen; if it is missing or failed to build, the constructor throws an
+   * `InvalidConfigError` naming it.
    * @default "tcp"
    * @example { transport: "udp" }
    * @example { transport: "unix", path: "/dev/log" }

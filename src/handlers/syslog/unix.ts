@@ -18,19 +18,26 @@ export type UnixDgramModule = typeof import("unix-dgram");
 let unixDgram: UnixDgramModule | undefined;
 
 /**
- * Loads the optional native package on first use of `transport: "unix"`, so that nobody else ever
- * loads native code. Throws a clear InvalidConfigError when it is missing or did not build.
+ * Loads the native package on first use of `transport: "unix"`, so that nobody else ever loads
+ * native code. It is an optional peer dependency rather than a dependency, so that installing
+ * logmux never compiles anything: only those who want `/dev/log` install it (and its build
+ * toolchain). Throws a clear InvalidConfigError when it is missing or did not build.
  */
 export function loadUnixDgram(): UnixDgramModule {
   if (unixDgram !== undefined) return unixDgram;
   try {
     unixDgram = requireHere("unix-dgram") as UnixDgramModule;
   } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    // Not "unix-dgram is missing" when it is there but its own dependency or build is not.
+    const missing =
+      (error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && reason.includes("'unix-dgram'");
     throw new InvalidConfigError(
       "transport",
-      '"unix" needs the optional native package unix-dgram, which could not be loaded ' +
-        `(${error instanceof Error ? error.message.split("\n")[0] : String(error)}); install it with a C++ ` +
-        'toolchain (npm install unix-dgram@2.0.7), or use "tcp" with rsyslog imtcp on 127.0.0.1',
+      `"unix" needs the package unix-dgram (an optional peer dependency of logmux), which ` +
+        `${missing ? "is not installed" : `could not be loaded (${reason})`}: install it next to logmux ` +
+        "with npm install unix-dgram (a native addon: node-gyp needs python3, make and a C++ compiler), " +
+        'or use "tcp" with rsyslog imtcp on 127.0.0.1',
     );
   }
   return unixDgram;
