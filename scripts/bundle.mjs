@@ -15,8 +15,9 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  // The optional native syslog transport is loaded at run time with require(), from node_modules.
-  external: ["unix-dgram"],
+  // Optional peers (the native syslog transport, the OpenTelemetry API) are loaded at run time
+  // with require(), from the application's node_modules.
+  external: ["unix-dgram", "@opentelemetry/api"],
   // Chains to tsc's source maps, so stack traces point at src/*.ts.
   sourcemap: true,
   logLevel: "warning",
