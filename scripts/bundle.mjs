@@ -33,8 +33,9 @@ const result = await build({
   define: { "import.meta.url": MODULE_URL },
   // "use strict" first, as a banner before esbuild's own would leave the whole file in sloppy mode.
   banner: { js: `"use strict";\nconst ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;` },
-  // The optional peer unix-dgram is loaded at run time with require(), from the user's node_modules.
-  external: ["unix-dgram"],
+  // Optional peers (the native syslog transport, the OpenTelemetry API) are loaded at run time
+  // with require(), from the application's node_modules.
+  external: ["unix-dgram", "@opentelemetry/api"],
   // Chains to tsc's source maps, so stack traces (node --enable-source-maps) point at src/*.ts,
   // which the package ships for that reason.
   sourcemap: true,

@@ -1,5 +1,11 @@
 // The only public entry point. Everything a user may import is listed here explicitly.
 
+export {
+  logContext,
+  logContextMixin,
+  type Mixin,
+  withLogContext,
+} from "./call/context.js";
 export type { ChildOptions, LoggerOptions } from "./call/options.js";
 export { type Serializer, stdSerializers } from "./call/serializers.js";
 export {

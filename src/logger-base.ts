@@ -140,12 +140,13 @@ export abstract class LoggerBase {
     try {
       const first = args[0];
       // A plain message: nothing to encode but the text, and a child's bindings, encoded once.
-      if (args.length === 1 && typeof first === "string") {
+      // Not with a mixin or trace context, whose fields are read at each call.
+      if (args.length === 1 && typeof first === "string" && this.shape.context === undefined) {
         const section = this.shape.plainSection;
         this.emit(level, first, undefined, section, section === undefined ? 0 : section.length);
         return;
       }
-      const parts: CallParts = this.shape.shape(args);
+      const parts: CallParts = this.shape.shape(args, level as LogLevel);
       this.emit(level, parts.message, parts.data, parts.values, parts.valuesLength);
     } catch (error) {
       this.#fallback(level, args, error);

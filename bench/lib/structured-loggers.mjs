@@ -13,7 +13,34 @@ export const ROWS = [
   { key: "args", label: "2 %-arguments (%s, %d)", marker: "filled at" },
   { key: "concat", label: "same message built with +, logged plainly", marker: "filled at" },
   { key: "child", label: "child with 3 bindings, plain message", marker: MESSAGE },
+  { key: "mixin", label: "mixin (AsyncLocalStorage, 2 fields), plain message", marker: "with context" },
+  { key: "trace", label: "traceContext on, span active, plain message", marker: "inside a span" },
 ];
+
+/** The fields of the async context the mixin rows read. */
+export const CONTEXT = { reqId: "r-7", tenant: "acme" };
+export const MIXIN_MESSAGE = "request handled with context";
+export const SPAN_MESSAGE = "request handled inside a span";
+
+/**
+ * A real SDK tracer provider with the AsyncLocalStorage context manager, and a started span;
+ * `around(fn)` runs fn with that span active. Undefined when the packages are not installed.
+ */
+async function activeSpan() {
+  try {
+    const api = await import("@opentelemetry/api");
+    const { BasicTracerProvider } = await import("@opentelemetry/sdk-trace-base");
+    const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const provider = new BasicTracerProvider();
+    api.trace.setGlobalTracerProvider(provider);
+    const span = provider.getTracer("bench").startSpan("request");
+    const active = api.trace.setSpan(api.context.active(), span);
+    return { around: (fn) => api.context.with(active, fn), end: () => span.end() };
+  } catch {
+    return undefined;
+  }
+}
 
 export const BINDINGS = { reqId: "r-1", user: "bob", region: "eu" };
 
@@ -28,7 +55,8 @@ const next = () => {
 
 const adapters = {
   async logmux({ socketPath, name, flushIntervalMs = 1000 }) {
-    const { LoggerConfig, LogLevel, WorkerLogger } = await import(DIST_INDEX);
+    const mod = await import(DIST_INDEX);
+    const { LoggerConfig, LogLevel, WorkerLogger } = mod;
     const config = new LoggerConfig({
       path: `ipc://${socketPath}`,
       flushIntervalMs,
@@ -36,7 +64,26 @@ const adapters = {
     });
     const log = new WorkerLogger(config, name);
     const c = log.child(BINDINGS);
+    // Builds before the mixin and traceContext options have neither row.
+    const extra = {};
+    const loggers = [log];
+    let around = (fn) => fn();
+    if (mod.logContextMixin !== undefined) {
+      const withMixin = new WorkerLogger(config, `${name}-mixin`, { mixin: mod.logContextMixin });
+      loggers.push(withMixin);
+      extra.mixin = () => withMixin.info(MIXIN_MESSAGE);
+      const span = await activeSpan();
+      if (span !== undefined) {
+        const traced = new WorkerLogger(config, `${name}-trace`, { traceContext: true });
+        loggers.push(traced);
+        extra.trace = () => traced.info(SPAN_MESSAGE);
+        around = (fn) => mod.withLogContext(CONTEXT, () => span.around(fn));
+      } else {
+        around = (fn) => mod.withLogContext(CONTEXT, fn);
+      }
+    }
     return {
+      around,
       cases: {
         plain: () => log.info(MESSAGE),
         fields: () => log.info("user logged in", { user: "bob", id: 42, px: 101.25, ok: true }),
@@ -50,11 +97,12 @@ const adapters = {
           log.info("order " + IDS[k] + " filled at " + PXS[k]);
         },
         child: () => c.info(MESSAGE),
+        ...extra,
       },
-      ready: () => log.flush(),
+      ready: () => Promise.all(loggers.map((l) => l.flush())),
       async close() {
-        await log.flush();
-        await log.shutdown();
+        await Promise.all(loggers.map((l) => l.flush()));
+        await Promise.all(loggers.map((l) => l.shutdown()));
       },
     };
   },
@@ -64,7 +112,11 @@ const adapters = {
     const destination = pino.destination({ dest: file, sync: false, append: true, mkdir: true });
     const logger = pino({}, destination);
     const c = logger.child(BINDINGS);
+    const { AsyncLocalStorage } = await import("node:async_hooks");
+    const storage = new AsyncLocalStorage();
+    const withMixin = pino({ mixin: () => storage.getStore() }, destination);
     return {
+      around: (fn) => storage.run(CONTEXT, fn),
       cases: {
         plain: () => logger.info(MESSAGE),
         fields: () => logger.info({ user: "bob", id: 42, px: 101.25, ok: true }, "user logged in"),
@@ -78,6 +130,7 @@ const adapters = {
           logger.info("order " + IDS[k] + " filled at " + PXS[k]);
         },
         child: () => c.info(MESSAGE),
+        mixin: () => withMixin.info(MIXIN_MESSAGE),
       },
       ready: () => (destination.fd >= 0 ? undefined : once(destination, "ready")),
       async close() {

@@ -7,7 +7,7 @@ import { countEach, withTempDir } from "../lib/files.mjs";
 import { fmtInt, fmtNs, fmtRate, fmtRatio } from "../lib/format.mjs";
 import { forkChild, runBounded } from "../lib/proc.mjs";
 import { median, percentile, rotate } from "../lib/stats.mjs";
-import { expectedMarkers, ROWS } from "../lib/structured-loggers.mjs";
+import { CONTEXT, expectedMarkers, MIXIN_MESSAGE, ROWS, SPAN_MESSAGE } from "../lib/structured-loggers.mjs";
 
 export const name = "structured";
 
@@ -71,7 +71,8 @@ function callTable(kinds, summary, settings, notes) {
   const cell = (kind, key) => fmtNs(summary[kind]?.rows[key]?.medianNs);
   const over = (kind, key) => {
     const theirs = summary[kind]?.rows[key]?.medianNs;
-    return lm && theirs ? fmtRatio(theirs / lm.rows[key].medianNs) : "n/a";
+    const mine = lm?.rows[key]?.medianNs;
+    return mine && theirs ? fmtRatio(theirs / mine) : "n/a";
   };
   const peers = kinds.filter((k) => k !== "logmux");
   const columns = [
@@ -84,7 +85,7 @@ function callTable(kinds, summary, settings, notes) {
     row: row.label,
     ...Object.fromEntries(kinds.map((k) => [k, cell(k, row.key)])),
     ...Object.fromEntries(peers.map((k) => [`${k}Over`, over(k, row.key)])),
-    paired: lm ? fmtRatio(lm.paired[row.key]) : "n/a",
+    paired: lm?.paired[row.key] === undefined ? "n/a" : fmtRatio(lm.paired[row.key]),
   }));
   rows.push({
     row: "floor: Buffer#utf8Write, timed beside the rows",
@@ -106,6 +107,7 @@ function callTable(kinds, summary, settings, notes) {
       `Each logger in a fresh process per round; ${settings.rounds} rounds in round-robin order; median over rounds. In each process the rows are timed in blocks of ${settings.blockSize} calls, interleaved block by block with the floor (${fmtInt(settings.calls)} measured calls per row after ${fmtInt(settings.warmupCalls)} warm-up calls), and the loop yields to the event loop every ${settings.blocksPerBurst} blocks of every row (not timed).`,
       `"paired": the median over rounds of (this row's median / the plain row's median) in the same process; the %-argument target compares that row with the "+" row the same way.`,
       `Calls: logmux log.info("user logged in", { user: "bob", id: 42, px: 101.25, ok: true }), log.info("order %s filled at %d", id, px), log.info("order " + id + " filled at " + px), log.child({ reqId: "r-1", user: "bob", region: "eu" }).info(message); pino the same with the fields object first; winston the same, the %-argument row through a second logger with format.combine(format.splat(), format.json()). id and px alternate between two values, so nothing is a constant V8 could fold.`,
+      `Context rows: every row is timed inside withLogContext(${JSON.stringify(CONTEXT)}) (pino: AsyncLocalStorage#run) and, for logmux, with a real SDK span active (BasicTracerProvider of @opentelemetry/sdk-trace-base, AsyncLocalStorageContextManager). "mixin": a second WorkerLogger with { mixin: logContextMixin }, info(${JSON.stringify(MIXIN_MESSAGE)}); pino: pino({ mixin: () => storage.getStore() }) on the same destination. "traceContext": a third WorkerLogger with { traceContext: true }, info(${JSON.stringify(SPAN_MESSAGE)}), each record carrying trace_id, span_id and trace_flags.`,
       `Plain and child message: ${JSON.stringify(MESSAGE)}. Setups as in the hot-path scenario (pino destination sync:false, winston File transport, LogTape getStreamFileSink); LogTape runs the plain row only (its default text formatter writes no properties, so the other rows would be less work).`,
       `"CPU per call": process CPU time over the measured calls and until the logger's close() returned (the floor's time taken out) / calls. It includes the work a logger defers off the call (winston formats in its stream pipeline after the call returns; pino's and logmux's work is in the call); logmux's master runs in another process and is not included (see 5b).`,
       ...notes,

@@ -1,5 +1,6 @@
 import { InvalidConfigError } from "../errors.js";
 import { DEFAULT_FIELD_LIMITS, type FieldLimits } from "../protocol/values.js";
+import type { Mixin } from "./context.js";
 import type { Serializer } from "./serializers.js";
 
 /**
@@ -36,10 +37,26 @@ export interface LoggerOptions {
    * @default { depth: 8, entries: 100, bytes: 65536 }
    */
   limits?: Partial<FieldLimits>;
+  /**
+   * Fields added to every record at the call, e.g. from the current async context
+   * (`logContextMixin`, docs/context.md): after the child's bindings, before the call's fields
+   * (the call's own key wins). pino's `mixin(mergeObject, level)`. Only at the root logger;
+   * children inherit it. A mixin that throws leaves the field `mixin: "[Unloggable: ...]"`.
+   * Costs nothing when not set.
+   * @default undefined
+   */
+  mixin?: Mixin;
+  /**
+   * With `@opentelemetry/api` installed and a span active, records carry `trace_id`, `span_id`
+   * (lower-case hex) and `trace_flags` (two hex digits, "01" when sampled) as fields, as pino's
+   * OpenTelemetry instrumentation writes them. Only at the root logger; children inherit it.
+   * @default false
+   */
+  traceContext?: boolean;
 }
 
-/** Child options: like the logger's, without limits. */
-export type ChildOptions = Omit<LoggerOptions, "limits">;
+/** Child options: like the logger's, without the root-only limits, mixin and traceContext. */
+export type ChildOptions = Omit<LoggerOptions, "limits" | "mixin" | "traceContext">;
 
 function checkObject(value: unknown, field: string): void {
   if (value !== undefined && (value === null || typeof value !== "object" || Array.isArray(value))) {
@@ -95,10 +112,24 @@ export function checkLimits(value: unknown, field: string): FieldLimits {
   return limits;
 }
 
+export function checkMixin(value: unknown, field: string): Mixin | undefined {
+  if (value === undefined || typeof value === "function") return value as Mixin | undefined;
+  throw new InvalidConfigError(field, `expected a function returning fields, got ${describe(value)}`);
+}
+
+export function checkTraceContext(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean")
+    throw new InvalidConfigError(field, `expected a boolean, got ${describe(value)}`);
+  return value;
+}
+
+const ROOT_ONLY = ["limits", "mixin", "traceContext"];
+
 export function checkOptions(value: unknown, field: string, allowLimits: boolean): void {
   checkObject(value, field);
   if (value === undefined) return;
-  const known = allowLimits ? ["redact", "serializers", "limits"] : ["redact", "serializers"];
+  const known = allowLimits ? ["redact", "serializers", ...ROOT_ONLY] : ["redact", "serializers"];
   for (const key of Object.keys(value as object)) {
     if (!known.includes(key)) {
       throw new InvalidConfigError(`${field}.${key}`, `unknown option; accepted: ${known.join(", ")}`);

@@ -3,6 +3,8 @@
  * opentelemetry/proto/common/v1/common.proto), written as text like the rest of the encoder.
  */
 
+import { TRACE_FIELD_KEYS } from "./trace.js";
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** 2^63 as a double: the first integer-valued double past int64. */
@@ -181,17 +183,19 @@ function attributeKey(key: string, fields: Readonly<Record<string, unknown>>): s
 /**
  * The record's fields as attributes, each with a leading comma. The field holding `err` (the
  * record's error, sent as `exception.*`) appears only when that error has extra properties such
- * as `code`, as a kvlist of just those; any other Error field is a full kvlist.
+ * as `code`, as a kvlist of just those; any other Error field is a full kvlist. With `traceSent`,
+ * the trace context fields are left out: the LogRecord carries them (trace.ts).
  */
 export function fieldAttributesJson(
   fields: Readonly<Record<string, unknown>>,
   err: Error | undefined,
+  traceSent = false,
 ): string {
   let out = "";
   let errPlaced = err === undefined;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
-    if (value === undefined) continue;
+    if (value === undefined || (traceSent && TRACE_FIELD_KEYS.has(key))) continue;
     if (!errPlaced && value === err) {
       errPlaced = true;
       const extras = errorExtrasJson(err, 0);

@@ -2,6 +2,7 @@ import { LEVEL_NAMES, LogLevel } from "../../levels.js";
 import { errorOf } from "../../protocol/record-batch.js";
 import type { LogRecord } from "../../record.js";
 import { anyValueJson, exceptionAttributesJson, fieldAttributesJson, keyValueJson } from "./attributes.js";
+import { traceJson, traceOf } from "./trace.js";
 
 /**
  * OTLP `SeverityNumber` for each logmux level, indexed by level number: the first value of each of
@@ -62,11 +63,15 @@ export class OtlpJsonEncoder {
     const fields = record.fields;
     const err = record.err ?? (fields === undefined ? undefined : errorOf(fields));
     if (err !== undefined) attributes += exceptionAttributesJson(err);
-    if (fields !== undefined || err !== undefined) attributes += fieldAttributesJson(fields ?? {}, err);
+    // trace_id, span_id and trace_flags go in the LogRecord's own fields, not also as attributes.
+    const trace = traceOf(fields);
+    if (fields !== undefined || err !== undefined)
+      attributes += fieldAttributesJson(fields ?? {}, err, trace !== undefined);
     return (
       `{"timeUnixNano":"${record.timestampNs}","observedTimeUnixNano":"${observedNs}",` +
       `"severityNumber":${OTLP_SEVERITY_BY_LEVEL[level]},"severityText":"${LEVEL_NAMES[level]}",` +
-      `"body":{"stringValue":${JSON.stringify(record.message)}},"attributes":[${attributes}]}`
+      `"body":{"stringValue":${JSON.stringify(record.message)}},"attributes":[${attributes}]` +
+      `${trace === undefined ? "" : traceJson(trace)}}`
     );
   }
 
