@@ -26,7 +26,7 @@ export interface OtlpLogHandlerOptions extends BaseLogHandlerOptions {
   url?: string;
   /**
    * The request encoding: binary protobuf (`Content-Type: application/x-protobuf`, the OTLP
-   * default, accepted by every OTLP/HTTP receiver) or JSON (`application/json`).
+   * default, the encoding receivers support as a rule) or JSON (`application/json`).
    * @default OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else "http/protobuf"
    * @example { protocol: "http/json" }
    */

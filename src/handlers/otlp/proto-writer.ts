@@ -34,6 +34,8 @@ export class ProtoWriter {
     const out = Buffer.allocUnsafe(this.pos);
     this.#buf.copy(out, 0, 0, this.pos);
     this.pos = 0;
+    // One huge record (a multi-megabyte message) should not keep its buffer alive for good.
+    if (this.#buf.length > 1 << 20) this.#buf = Buffer.allocUnsafe(4096);
     return out;
   }
 

@@ -191,6 +191,15 @@ describe("OTLP protobuf encoding matches the JSON encoding, decoded with the off
     }
   });
 
+  test("a record of megabytes, and records after it from the same (shrunk) writer", () => {
+    const huge = {
+      ...BASE,
+      message: "é日".repeat(300_000),
+      fields: { blob: new Uint8Array(1 << 20).fill(7) },
+    };
+    assertSame([huge, { ...BASE, fields: { after: "small" } }, huge, BASE], "huge");
+  });
+
   test("a batch large enough for multi-byte request lengths", () => {
     const records = Array.from({ length: 300 }, (_, i) => ({
       ...BASE,
