@@ -49,7 +49,7 @@ export { ConsoleLogHandler, type ConsoleLogHandlerOptions } from "./handlers/con
 export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
 export { OTLP_SEVERITY_BY_LEVEL, type OtlpAttributeValue } from "./handlers/otlp/encoder.js";
 export { OtlpLogHandler } from "./handlers/otlp/handler.js";
-export type { OtlpLogHandlerOptions, OtlpStats } from "./handlers/otlp/options.js";
+export type { OtlpLogHandlerOptions, OtlpProtocol, OtlpStats } from "./handlers/otlp/options.js";
 export {
   SYSLOG_FACILITIES,
   SYSLOG_SEVERITY_BY_LEVEL,

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import { LoggerConfig, MasterLogger, OtlpLogHandler } from "../src/index.js";
-import { decodedRecords, type Json } from "./handlers/otlp/proto.js";
+import { decodedRecords, decodedRecordsOf, type Json } from "./handlers/otlp/proto.js";
 import { CollectHandler } from "./helpers/collect.js";
 import { exited, forkFixture, nextMessage, tempDir } from "./helpers/processes.js";
 
@@ -49,9 +49,25 @@ async function receiver(
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       try {
-        const converted = hexIdsToBase64(Buffer.concat(chunks).toString("utf8"));
-        records.push(...decodedRecords(converted.body));
-        raw.push(...converted.raw);
+        const body = Buffer.concat(chunks);
+        const type = req.headers["content-type"];
+        if (type === "application/x-protobuf") {
+          // Binary ids are bytes; "as sent" is their hex, as the JSON encoding would write them.
+          const decoded = decodedRecordsOf(type, body);
+          records.push(...decoded);
+          for (const record of decoded) {
+            const copy = { ...record };
+            for (const key of ["traceId", "spanId"])
+              if (copy[key] !== undefined) copy[key] = hexOf(copy[key]);
+            // proto3 leaves a zero out of the decoded message: flags 0 reads back as absent.
+            if (copy.traceId !== undefined) copy.flags ??= 0;
+            raw.push(copy);
+          }
+        } else {
+          const converted = hexIdsToBase64(body.toString("utf8"));
+          records.push(...decodedRecords(converted.body));
+          raw.push(...converted.raw);
+        }
         res.writeHead(200, { "content-type": "application/json" }).end("{}");
       } catch (error) {
         errors.push(String(error));
@@ -71,75 +87,76 @@ async function receiver(
 const hexOf = (base64: unknown): string => Buffer.from(String(base64), "base64").toString("hex");
 
 describe("request and trace context from a real worker", () => {
-  test("fields in the master, traceId/spanId/flags in OTLP", async (t) => {
-    const server = await receiver(t);
-    const dir = tempDir(t);
-    const options = { path: `ipc://${join(dir, "log.sock")}`, flushIntervalMs: 50 };
-    const collect = new CollectHandler();
-    const otlp = new OtlpLogHandler({ url: server.url, maxDelayMs: 20 });
-    const master = new MasterLogger(new LoggerConfig(options), [collect, otlp]);
-    t.after(() => master.shutdown());
-    await master.ready();
-    const child = forkFixture(t, "context-worker.js", { config: options, name: "ctx" });
-    const { spans } = await nextMessage<{ spans: Record<string, Ids> }>(child, "spans");
-    await nextMessage(child, "done");
-    assert.equal((await exited(child)).code, 0);
-    await master.shutdown();
+  for (const protocol of ["http/protobuf", "http/json"] as const)
+    test(`fields in the master, traceId/spanId/flags in OTLP (${protocol})`, async (t) => {
+      const server = await receiver(t);
+      const dir = tempDir(t);
+      const options = { path: `ipc://${join(dir, "log.sock")}`, flushIntervalMs: 50 };
+      const collect = new CollectHandler();
+      const otlp = new OtlpLogHandler({ url: server.url, maxDelayMs: 20, protocol });
+      const master = new MasterLogger(new LoggerConfig(options), [collect, otlp]);
+      t.after(() => master.shutdown());
+      await master.ready();
+      const child = forkFixture(t, "context-worker.js", { config: options, name: "ctx" });
+      const { spans } = await nextMessage<{ spans: Record<string, Ids> }>(child, "spans");
+      await nextMessage(child, "done");
+      assert.equal((await exited(child)).code, 0);
+      await master.shutdown();
 
-    const { request, db, unsampled } = spans as Record<string, Ids>;
-    assert.ok(request && db && unsampled);
-    assert.equal(db.traceId, request.traceId, "the nested span is in the request's trace");
-    assert.notEqual(db.spanId, request.spanId);
-    const traceOf = (ids: Ids, flags: string) => ({
-      trace_id: ids.traceId,
-      span_id: ids.spanId,
-      trace_flags: flags,
-    });
-    const mine = collect.fromWorkers();
-    assert.deepEqual(
-      mine.map((r) => [r.message, r.fields]),
-      [
-        ["outside", {}],
-        ["in span", { ...traceOf(request, "01"), reqId: "r-1", tenant: "acme" }],
-        // Bindings first, then trace and mixin fields, then the call's (which wins).
-        ["after await", { step: "auth", ...traceOf(request, "01"), reqId: "r-1", tenant: "override" }],
-        ["in nested span", { ...traceOf(db, "01"), reqId: "r-1", tenant: "acme", query: "select" }],
-        ["unsampled", traceOf(unsampled, "00")],
-      ],
-    );
-
-    assert.deepEqual(server.errors, []);
-    assert.equal(otlp.stats.failed, 0);
-    const byBody = (records: Json[], body: string) =>
-      records.find((r) => JSON.stringify(r.body).includes(`"${body}"`))!;
-    const expected: Array<[string, Ids | undefined, number]> = [
-      ["outside", undefined, 0],
-      ["in span", request, 1],
-      ["after await", request, 1],
-      ["in nested span", db, 1],
-      ["unsampled", unsampled, 0],
-    ];
-    for (const [body, ids, flags] of expected) {
-      const decoded = byBody(server.records, body);
-      const raw = byBody(server.raw, body);
-      assert.ok(decoded && raw, body);
-      const keys = (decoded.attributes as Json[]).map((a) => a.key);
-      assert.ok(
-        !keys.includes("trace_id") && !keys.includes("span_id") && !keys.includes("trace_flags"),
-        body,
+      const { request, db, unsampled } = spans as Record<string, Ids>;
+      assert.ok(request && db && unsampled);
+      assert.equal(db.traceId, request.traceId, "the nested span is in the request's trace");
+      assert.notEqual(db.spanId, request.spanId);
+      const traceOf = (ids: Ids, flags: string) => ({
+        trace_id: ids.traceId,
+        span_id: ids.spanId,
+        trace_flags: flags,
+      });
+      const mine = collect.fromWorkers();
+      assert.deepEqual(
+        mine.map((r) => [r.message, r.fields]),
+        [
+          ["outside", {}],
+          ["in span", { ...traceOf(request, "01"), reqId: "r-1", tenant: "acme" }],
+          // Bindings first, then trace and mixin fields, then the call's (which wins).
+          ["after await", { step: "auth", ...traceOf(request, "01"), reqId: "r-1", tenant: "override" }],
+          ["in nested span", { ...traceOf(db, "01"), reqId: "r-1", tenant: "acme", query: "select" }],
+          ["unsampled", traceOf(unsampled, "00")],
+        ],
       );
-      if (ids === undefined) {
-        assert.equal(decoded.traceId, undefined, body);
-        assert.equal(raw.traceId, undefined, body);
-        continue;
+
+      assert.deepEqual(server.errors, []);
+      assert.equal(otlp.stats.failed, 0);
+      const byBody = (records: Json[], body: string) =>
+        records.find((r) => JSON.stringify(r.body).includes(`"${body}"`))!;
+      const expected: Array<[string, Ids | undefined, number]> = [
+        ["outside", undefined, 0],
+        ["in span", request, 1],
+        ["after await", request, 1],
+        ["in nested span", db, 1],
+        ["unsampled", unsampled, 0],
+      ];
+      for (const [body, ids, flags] of expected) {
+        const decoded = byBody(server.records, body);
+        const raw = byBody(server.raw, body);
+        assert.ok(decoded && raw, body);
+        const keys = (decoded.attributes as Json[]).map((a) => a.key);
+        assert.ok(
+          !keys.includes("trace_id") && !keys.includes("span_id") && !keys.includes("trace_flags"),
+          body,
+        );
+        if (ids === undefined) {
+          assert.equal(decoded.traceId, undefined, body);
+          assert.equal(raw.traceId, undefined, body);
+          continue;
+        }
+        // As sent: hex of 16 and 8 bytes; as a receiver decodes them: the same bytes.
+        assert.deepEqual([raw.traceId, raw.spanId, raw.flags], [ids.traceId, ids.spanId, flags], body);
+        assert.deepEqual([hexOf(decoded.traceId), hexOf(decoded.spanId)], [ids.traceId, ids.spanId], body);
+        assert.equal(Buffer.from(String(decoded.traceId), "base64").length, 16);
+        assert.equal(Buffer.from(String(decoded.spanId), "base64").length, 8);
+        assert.equal(decoded.flags ?? 0, flags, body);
       }
-      // As sent: hex of 16 and 8 bytes; as a receiver decodes them: the same bytes.
-      assert.deepEqual([raw.traceId, raw.spanId, raw.flags], [ids.traceId, ids.spanId, flags], body);
-      assert.deepEqual([hexOf(decoded.traceId), hexOf(decoded.spanId)], [ids.traceId, ids.spanId], body);
-      assert.equal(Buffer.from(String(decoded.traceId), "base64").length, 16);
-      assert.equal(Buffer.from(String(decoded.spanId), "base64").length, 8);
-      assert.equal(decoded.flags ?? 0, flags, body);
-    }
-    assert.ok((byBody(server.records, "in span").attributes as Json[]).some((a) => a.key === "reqId"));
-  });
+      assert.ok((byBody(server.records, "in span").attributes as Json[]).some((a) => a.key === "reqId"));
+    });
 });

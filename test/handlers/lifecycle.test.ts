@@ -188,7 +188,12 @@ const SUBJECTS: Subject[] = [
     name: "OtlpLogHandler",
     async open(t) {
       const api = await fakeApi(t, () => ({ status: 200, body: {} }));
-      const handler = new OtlpLogHandler({ url: `${api.origin}/v1/logs`, retryMinMs: 5 });
+      // JSON, so that the fake API can count the records in the bodies it parses.
+      const handler = new OtlpLogHandler({
+        url: `${api.origin}/v1/logs`,
+        retryMinMs: 5,
+        protocol: "http/json",
+      });
       capture(handler);
       const received = (): number =>
         api.requests.reduce((n, r) => n + JSON.stringify(r.json).split('"timeUnixNano"').length - 1, 0);

@@ -7,6 +7,10 @@ import { TRACE_FIELD_KEYS } from "./trace.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+
+// The decisions below (which AnyValue a value becomes, which key a field is sent under, what an
+// error carries) are exported for the protobuf encoder (attributes-proto.ts), so that both
+// encodings carry the same data; only the spelling differs.
 /** 2^63 as a double: the first integer-valued double past int64. */
 const TWO_63 = 2 ** 63;
 
@@ -16,10 +20,10 @@ const TWO_63 = 2 ** 63;
  * protoc-based receivers refuse more than 100 nested messages. The worker's `limits.depth`
  * (default 8) has no upper bound, and a hand-built record may have a cycle.
  */
-const MAX_DEPTH = 20;
+export const MAX_DEPTH = 20;
 
 /** Causes followed in `exception.stacktrace`; like MAX_DEPTH, a guard against hand-built cycles. */
-const MAX_CAUSES = 16;
+export const MAX_CAUSES = 16;
 
 /**
  * Attribute keys the encoder sets itself. A field with one of these keys is sent as
@@ -42,9 +46,19 @@ function stringJson(text: string): string {
   return `{"stringValue":${JSON.stringify(text)}}`;
 }
 
+/** Whether a JS number is sent as `intValue` (an int64 integer, not -0) rather than `doubleValue`. */
+export function isInt64Number(value: number): boolean {
+  return Number.isInteger(value) && value >= -TWO_63 && value < TWO_63 && !Object.is(value, -0);
+}
+
+/** Whether a bigint is sent as `intValue`; one outside int64 is sent as its digits, a string. */
+export function isInt64BigInt(value: bigint): boolean {
+  return value >= INT64_MIN && value <= INT64_MAX;
+}
+
 /** A JS number as `intValue` (decimal string) when it is an int64, else as `doubleValue`. */
 function numberJson(value: number): string {
-  if (Number.isInteger(value) && value >= -TWO_63 && value < TWO_63 && !Object.is(value, -0)) {
+  if (isInt64Number(value)) {
     // Past 2^53 a double prints as its shortest round-trip digits ("9223372036854775000"), a
     // different integer; BigInt gives the exact one.
     return `{"intValue":"${Number.isSafeInteger(value) ? value : BigInt(value)}"}`;
@@ -55,7 +69,7 @@ function numberJson(value: number): string {
   return `{"doubleValue":${Object.is(value, -0) ? "-0" : value}}`;
 }
 
-function dateText(date: Date): string {
+export function dateText(date: Date): string {
   return Number.isNaN(date.getTime()) ? "Invalid Date" : date.toISOString();
 }
 
@@ -66,6 +80,11 @@ function base64(bytes: Uint8Array): string {
 /** `{"key":…,"value":…}`. */
 export function keyValueJson(key: string, valueJson: string): string {
   return `{"key":${JSON.stringify(key)},"value":${valueJson}}`;
+}
+
+/** Whether an error's own enumerable property is sent among its extras. */
+export function isErrorExtra(key: string, value: unknown): boolean {
+  return value !== undefined && !ERROR_KEYS.has(key);
 }
 
 /** An Error nested in the fields: a kvlist of its type, message, stack, extras and cause. */
@@ -87,7 +106,7 @@ function errorExtrasJson(error: Error, depth: number): string {
   const extras = error as unknown as Record<string, unknown>;
   for (const key of Object.keys(error)) {
     const value = extras[key];
-    if (value === undefined || ERROR_KEYS.has(key)) continue;
+    if (!isErrorExtra(key, value)) continue;
     pairs += `${pairs === "" ? "" : ","}${keyValueJson(key, anyValueJson(value, depth + 1))}`;
   }
   return pairs;
@@ -109,7 +128,7 @@ export function anyValueJson(value: unknown, depth = 0): string {
     case "boolean":
       return `{"boolValue":${value}}`;
     case "bigint":
-      return value >= INT64_MIN && value <= INT64_MAX ? `{"intValue":"${value}"}` : stringJson(`${value}`);
+      return isInt64BigInt(value) ? `{"intValue":"${value}"}` : stringJson(`${value}`);
     case "undefined":
       return "{}";
     case "object":
@@ -148,14 +167,20 @@ export function anyValueJson(value: unknown, depth = 0): string {
 export function exceptionAttributesJson(error: Error): string {
   let out = `,${keyValueJson("exception.type", stringJson(error.name || "Error"))}`;
   out += `,${keyValueJson("exception.message", stringJson(error.message))}`;
+  const trace = exceptionStacktrace(error);
+  if (trace !== "") out += `,${keyValueJson("exception.stacktrace", stringJson(trace))}`;
+  return out;
+}
+
+/** `exception.stacktrace`: the stack, then `Caused by: …` per cause; "" for none (then left out). */
+export function exceptionStacktrace(error: Error): string {
   let trace = typeof error.stack === "string" ? error.stack : "";
   let cause = (error as { cause?: unknown }).cause;
   for (let i = 0; cause !== undefined && i < MAX_CAUSES; i++) {
     trace += `${trace === "" ? "" : "\n"}Caused by: ${causeText(cause)}`;
     cause = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined;
   }
-  if (trace !== "") out += `,${keyValueJson("exception.stacktrace", stringJson(trace))}`;
-  return out;
+  return trace;
 }
 
 function causeText(cause: unknown): string {
@@ -172,7 +197,7 @@ function causeText(cause: unknown): string {
 }
 
 /** The key a field is sent under: its own, or `fields.<key>` (repeated) while that is taken. */
-function attributeKey(key: string, fields: Readonly<Record<string, unknown>>): string {
+export function attributeKey(key: string, fields: Readonly<Record<string, unknown>>): string {
   let name = key;
   while (RESERVED_ATTRIBUTE_KEYS.has(name) || (name !== key && Object.hasOwn(fields, name))) {
     name = `fields.${name}`;
@@ -208,9 +233,15 @@ export function fieldAttributesJson(
   if (!errPlaced) {
     // A hand-built record whose `err` is not among its fields: its extras go under "err".
     const extras = errorExtrasJson(err!, 0);
-    let name = "err";
-    while (RESERVED_ATTRIBUTE_KEYS.has(name) || Object.hasOwn(fields, name)) name = `fields.${name}`;
-    if (extras !== "") out += `,${keyValueJson(name, `{"kvlistValue":{"values":[${extras}]}}`)}`;
+    if (extras !== "")
+      out += `,${keyValueJson(looseErrorKey(fields), `{"kvlistValue":{"values":[${extras}]}}`)}`;
   }
   return out;
+}
+
+/** The key for the extras of a record's error that is not among its fields: "err", or `fields.err`... */
+export function looseErrorKey(fields: Readonly<Record<string, unknown>>): string {
+  let name = "err";
+  while (RESERVED_ATTRIBUTE_KEYS.has(name) || Object.hasOwn(fields, name)) name = `fields.${name}`;
+  return name;
 }

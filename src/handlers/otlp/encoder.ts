@@ -13,7 +13,14 @@ export const OTLP_SEVERITY_BY_LEVEL: readonly number[] = [1, 5, 9, 13, 17, 21];
 /** An attribute value the resource may carry. */
 export type OtlpAttributeValue = string | number | boolean;
 
-const SCOPE_VERSION = "0.1.0";
+export const SCOPE_VERSION = "0.1.0";
+
+/** One of the two OTLP/HTTP encodings: records encoded as they arrive, then a request body. */
+export interface OtlpEncoder<T> {
+  readonly contentType: string;
+  record(record: LogRecord, observedNs: bigint): T;
+  body(encodedRecords: readonly T[]): Buffer;
+}
 
 /**
  * Encodes records as an OTLP/HTTP JSON `ExportLogsServiceRequest`.
@@ -27,7 +34,8 @@ const SCOPE_VERSION = "0.1.0";
  * strings, bytes as base64, enums as numbers), and adding the SDK would pull a dependency tree
  * into a library that has none.
  */
-export class OtlpJsonEncoder {
+export class OtlpJsonEncoder implements OtlpEncoder<string> {
+  readonly contentType = "application/json";
   readonly #prefix: string;
   readonly #suffix = "]}]}]}";
   readonly #workerAttr = new Map<string, string>();
@@ -78,6 +86,10 @@ export class OtlpJsonEncoder {
   /** The request body for records already encoded with {@link record}. */
   request(encodedRecords: readonly string[]): string {
     return `${this.#prefix}${encodedRecords.join(",")}${this.#suffix}`;
+  }
+
+  body(encodedRecords: readonly string[]): Buffer {
+    return Buffer.from(this.request(encodedRecords), "utf8");
   }
 }
 

@@ -8,22 +8,27 @@ import { DropReporter, plural } from "../kit/drop-reporter.js";
 import { pause } from "../kit/pause.js";
 import { reportedBody } from "../kit/reported-body.js";
 import { parseRetryAfter } from "../kit/retry-after.js";
-import { nowNs, OtlpJsonEncoder } from "./encoder.js";
+import { nowNs, type OtlpEncoder, OtlpJsonEncoder } from "./encoder.js";
+import { OtlpProtoEncoder } from "./encoder-proto.js";
 import {
   type OtlpConfig,
   type OtlpLogHandlerOptions,
   type OtlpStats,
   resolveOtlpOptions,
 } from "./options.js";
-import { gzipAsync, otlpAgent, postOtlp } from "./post.js";
+import { gzipAsync, type OtlpResponse, otlpAgent, postOtlp } from "./post.js";
+import { errorReasonOf, partialSuccessOf } from "./response.js";
 
 /** The OTLP/HTTP specification's retryable statuses; every other non-2xx is final. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
 /**
- * Sends records to an OpenTelemetry Collector (or any OTLP/HTTP receiver) as JSON. Records are
- * batched (`maxBatchRecords`, `maxDelayMs`), one request is in flight at a time, and retryable
- * answers (429, 502, 503, 504, network errors) are retried with backoff, honouring `Retry-After`.
+ * Sends records to an OpenTelemetry Collector (or any OTLP/HTTP receiver) as binary protobuf (the
+ * OTLP default) or JSON (`protocol`). Records are batched (`maxBatchRecords`, `maxDelayMs`), up to
+ * `maxConcurrentRequests` requests are in flight at a time (each one's records in the order they
+ * arrived; 1 keeps requests in order too), and retryable answers (429, 502, 503, 504, network
+ * errors) are retried with backoff, honouring `Retry-After`. Options left out are read from the
+ * standard OTEL_EXPORTER_OTLP_* variables (endpoint, headers, protocol, timeout).
  * A 400 or other final status is reported with the server's reason and the batch counted as failed.
  * Delivery is at-least-once: a request whose response was lost is sent again. `close()` sends what
  * is queued without waiting for `maxDelayMs`, within `closeTimeoutMs`.
@@ -51,16 +56,20 @@ const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 export class OtlpLogHandler extends BaseLogHandler {
   readonly url: URL;
   readonly #config: OtlpConfig;
-  readonly #encoder: OtlpJsonEncoder;
+  readonly #encoder: OtlpEncoder<unknown>;
   readonly #agent: Http.Agent;
-  readonly #pending: BoundedQueue<string>;
+  readonly #pending: BoundedQueue<unknown>;
   readonly #drops: DropReporter;
   readonly #backoff: Backoff;
 
+  /** Records in requests being sent or retried. */
   #inFlight = 0;
-  #busy = false;
+  /** Requests being sent or retried. */
+  #active = 0;
   #batchTimer: NodeJS.Timeout | undefined;
-  #destroyRequest: ((error: Error) => void) | undefined;
+  /** maxDelayMs ran out while every request slot was taken: the next free slot sends at once. */
+  #overdue = false;
+  readonly #destroyRequests = new Set<(error: Error) => void>();
   /** Set by onClose while it waits for the queue to empty. */
   #drained: (() => void) | undefined;
   /** Records a timed-out close() could not deliver, for its error. */
@@ -76,8 +85,11 @@ export class OtlpLogHandler extends BaseLogHandler {
     super(options);
     this.#config = resolveOtlpOptions(options);
     this.url = this.#config.url;
-    this.#encoder = new OtlpJsonEncoder(this.#config.resource);
-    this.#pending = new BoundedQueue<string>({ maxItems: this.#config.maxQueue });
+    this.#encoder =
+      this.#config.protocol === "http/json"
+        ? new OtlpJsonEncoder(this.#config.resource)
+        : new OtlpProtoEncoder(this.#config.resource);
+    this.#pending = new BoundedQueue<unknown>({ maxItems: this.#config.maxQueue });
     this.#drops = new DropReporter((count) =>
       this.warn(
         `dropped ${plural(count, "record", false)} (oldest first): queue full ` +
@@ -89,7 +101,7 @@ export class OtlpLogHandler extends BaseLogHandler {
       maxMs: this.#config.retryMaxMs,
       jitter: "full",
     });
-    this.#agent = otlpAgent(this.url);
+    this.#agent = otlpAgent(this.url, this.#config.maxConcurrent);
   }
 
   /** `OtlpLogHandler(http://host:4318/v1/logs)`: the endpoint without credentials or query. */
@@ -127,46 +139,61 @@ export class OtlpLogHandler extends BaseLogHandler {
     this.#pump();
   }
 
+  /**
+   * Starts requests while a slot is free: full batches at once, a partial one when maxDelayMs ran
+   * out or the handler is closing.
+   */
   #pump(): void {
-    if (this.#busy || this.closeSignal.aborted || this.#pending.length === 0) return;
-    if (this.#pending.length < this.#config.maxBatch && this.state === "open") {
-      this.#batchTimer ??= setTimeout(() => {
-        this.#batchTimer = undefined;
-        this.#send();
-      }, this.#config.maxDelayMs);
-      return;
+    while (
+      this.#active < this.#config.maxConcurrent &&
+      !this.closeSignal.aborted &&
+      this.#pending.length > 0
+    ) {
+      if (this.#pending.length < this.#config.maxBatch && this.state === "open" && !this.#overdue) {
+        this.#batchTimer ??= setTimeout(() => {
+          this.#batchTimer = undefined;
+          this.#overdue = true;
+          this.#pump();
+        }, this.#config.maxDelayMs);
+        return;
+      }
+      this.#sendOne();
     }
-    this.#send();
   }
 
-  #send(): void {
-    if (this.#busy || this.closeSignal.aborted || this.#pending.length === 0) return;
+  #sendOne(): void {
     if (this.#batchTimer !== undefined) clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
+    this.#overdue = false;
     const batch = this.#pending.take(this.#config.maxBatch);
-    this.#busy = true;
-    this.#inFlight = batch.length;
+    this.#active++;
+    this.#inFlight += batch.length;
     void this.#deliver(batch).finally(() => {
-      this.#busy = false;
-      this.#inFlight = 0;
-      if (this.state !== "open" && this.#pending.length === 0) this.#drained?.();
-      else this.#pump();
+      this.#active--;
+      this.#inFlight -= batch.length;
+      if (this.state !== "open" && this.#pending.length === 0) {
+        if (this.#active === 0) this.#drained?.();
+      } else this.#pump();
     });
   }
 
   /** Sends one batch until it is accepted, finally refused, out of attempts, or close() gave up. */
-  async #deliver(records: string[]): Promise<void> {
+  async #deliver(records: unknown[]): Promise<void> {
     let body: Buffer;
     try {
-      const json = Buffer.from(this.#encoder.request(records), "utf8");
-      body = this.#config.gzip ? await gzipAsync(json) : json;
+      const encoded = this.#encoder.body(records);
+      body = this.#config.gzip ? await gzipAsync(encoded) : encoded;
     } catch (error) {
       this.#failed += records.length;
       this.reportError(new HandlerError(this.label, "could not encode a batch", { cause: error }));
       return;
     }
-    const headers: Record<string, string> = { ...this.#config.headers, "content-type": "application/json" };
+    const headers: Record<string, string> = {
+      ...this.#config.headers,
+      "content-type": this.#encoder.contentType,
+    };
     if (this.#config.gzip) headers["content-encoding"] = "gzip";
+    let destroyer: ((error: Error) => void) | undefined;
     for (let attempt = 1; ; attempt++) {
       // close() gave up on this batch and counts it as failed.
       if (this.closeSignal.aborted) return;
@@ -178,7 +205,10 @@ export class OtlpLogHandler extends BaseLogHandler {
         body,
         this.#config.timeoutMs,
         (destroy) => {
-          this.#destroyRequest = destroy;
+          if (destroy !== undefined) {
+            destroyer = destroy;
+            this.#destroyRequests.add(destroy);
+          } else if (destroyer !== undefined) this.#destroyRequests.delete(destroyer);
         },
       );
       if (this.closeSignal.aborted) return;
@@ -187,10 +217,11 @@ export class OtlpLogHandler extends BaseLogHandler {
       if (outcome.kind === "response") {
         const { status, headers: answer } = outcome.response;
         if (status >= 200 && status < 300) {
-          this.#accepted(records.length, outcome.response.body);
+          this.#accepted(records.length, outcome.response);
           return;
         }
-        reason = `HTTP ${status}${this.#bodyReason(outcome.response.body)}`;
+        const why = errorReasonOf(outcome.response);
+        reason = `HTTP ${status}${why === "" ? "" : `: ${reportedBody(why, this.secrets())}`}`;
         if (!RETRYABLE_STATUS.has(status)) {
           this.#failed += records.length;
           this.reportError(
@@ -219,34 +250,10 @@ export class OtlpLogHandler extends BaseLogHandler {
     }
   }
 
-  #bodyReason(body: string): string {
-    const text = body.trim();
-    if (text === "") return "";
-    try {
-      // A google.rpc.Status as JSON carries the reason in `message`.
-      const parsed = JSON.parse(text) as { message?: unknown };
-      if (typeof parsed.message === "string") return `: ${reportedBody(parsed.message, this.secrets())}`;
-    } catch {}
-    return `: ${reportedBody(text, this.secrets())}`;
-  }
-
-  #accepted(count: number, body: string): void {
-    let rejected = 0;
-    let message = "";
-    if (body.trim() !== "") {
-      try {
-        const parsed = JSON.parse(body) as {
-          partialSuccess?: { rejectedLogRecords?: unknown; errorMessage?: unknown };
-        };
-        const partial = parsed.partialSuccess;
-        // int64 in proto3 JSON: a string, though some servers send a number.
-        const n = Number(partial?.rejectedLogRecords ?? 0);
-        if (Number.isFinite(n) && n > 0) rejected = Math.min(count, Math.floor(n));
-        if (typeof partial?.errorMessage === "string") message = partial.errorMessage;
-      } catch {
-        // A 2xx with a body that is not JSON is still a success.
-      }
-    }
+  #accepted(count: number, response: OtlpResponse): void {
+    const partial = partialSuccessOf(response);
+    const rejected = Math.min(count, partial?.rejected ?? 0);
+    const message = partial?.message ?? "";
     this.#sent += count - rejected;
     if (rejected > 0) {
       this.#rejected += rejected;
@@ -258,18 +265,20 @@ export class OtlpLogHandler extends BaseLogHandler {
       );
     } else if (message !== "") {
       // The spec allows a warning with nothing rejected.
-      this.warn(`${this.url.origin} accepted the batch with a warning: ${message}`);
+      this.warn(
+        `${this.url.origin} accepted the batch with a warning: ${reportedBody(message, this.secrets())}`,
+      );
     }
   }
 
   protected override onClosing(): void {
     // What is queued goes out now, without waiting for maxDelayMs or a fuller batch.
-    this.#send();
+    this.#pump();
   }
 
   /** Waits until the queue is delivered or closeTimeoutMs ran out (closeSignal), then releases. */
   protected override async onClose(): Promise<void> {
-    if (this.#busy || this.#pending.length > 0) {
+    if (this.#active > 0 || this.#pending.length > 0) {
       const signal = this.closeSignal;
       await new Promise<void>((done) => {
         this.#drained = done;
@@ -281,7 +290,8 @@ export class OtlpLogHandler extends BaseLogHandler {
     this.#batchTimer = undefined;
     this.#lost = this.#pending.clear().length + this.#inFlight;
     this.#failed += this.#lost;
-    this.#destroyRequest?.(new Error("handler closed"));
+    for (const destroy of this.#destroyRequests) destroy(new Error("handler closed"));
+    this.#destroyRequests.clear();
     this.#agent.destroy();
     this.#drops.flush();
   }

@@ -2,20 +2,39 @@ import { hostname as osHostname } from "node:os";
 import { basename } from "node:path";
 import { InvalidConfigError } from "../../errors.js";
 import type { BaseLogHandlerOptions } from "../base.js";
-import { boolOption, httpUrlOption, intOption, stringOption } from "../kit/validate.js";
+import { boolOption, httpUrlOption, intOption, oneOfOption, stringOption } from "../kit/validate.js";
 import type { OtlpAttributeValue } from "./encoder.js";
+import {
+  endpointFromEnv,
+  headersFromEnv,
+  OTLP_PROTOCOLS,
+  type OtlpProtocol,
+  protocolFromEnv,
+  setHeader,
+  timeoutFromEnv,
+} from "./env.js";
+
+export type { OtlpProtocol } from "./env.js";
 
 /** Options for {@link OtlpLogHandler}. */
 export interface OtlpLogHandlerOptions extends BaseLogHandlerOptions {
   /**
-   * The OTLP/HTTP logs endpoint (JSON encoding is used).
-   * @default "http://127.0.0.1:4318/v1/logs"
+   * The OTLP/HTTP logs endpoint, used as it is (no path is appended).
+   * @default OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/logs", else "http://127.0.0.1:4318/v1/logs"
    * @example { url: "https://otel-collector.internal:4318/v1/logs" }
    */
   url?: string;
   /**
+   * The request encoding: binary protobuf (`Content-Type: application/x-protobuf`, the OTLP
+   * default, the encoding receivers support as a rule) or JSON (`application/json`).
+   * @default OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else "http/protobuf"
+   * @example { protocol: "http/json" }
+   */
+  protocol?: OtlpProtocol;
+  /**
    * Extra request headers, typically authentication. Every value is treated as a secret: the
-   * master removes it from anything it reports.
+   * master removes it from anything it reports. Merged over the headers of
+   * OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_LOGS_HEADERS: a name given here wins.
    * @default {}
    * @example { headers: { authorization: `Bearer ${process.env.OTLP_TOKEN}` } }
    */
@@ -65,8 +84,16 @@ export interface OtlpLogHandlerOptions extends BaseLogHandlerOptions {
    */
   gzip?: boolean;
   /**
+   * Requests sent at the same time. Each request's records are in the order the master received
+   * them; with more than one, requests may arrive (and be retried) out of order, so a receiver
+   * orders by `timeUnixNano`. 1 sends strictly in order, one request after the other.
+   * @default 4
+   * @example { maxConcurrentRequests: 1 }
+   */
+  maxConcurrentRequests?: number;
+  /**
    * Time limit for one request, response included, in ms; a timed-out request is retried.
-   * @default 10000
+   * @default OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT, else 10000
    * @example { timeoutMs: 30000 }
    */
   timeoutMs?: number;
@@ -103,7 +130,7 @@ export interface OtlpLogHandlerOptions extends BaseLogHandlerOptions {
 export interface OtlpStats {
   /** Records waiting for a request. */
   readonly queued: number;
-  /** Records in the request currently being sent or retried. */
+  /** Records in the requests currently being sent or retried. */
   readonly inFlight: number;
   /** Records the receiver accepted (2xx, less any it reported as rejected). */
   readonly sent: number;
@@ -124,6 +151,7 @@ const DEFAULTS = {
   maxBatchRecords: 512,
   maxDelayMs: 1000,
   maxQueue: 10_000,
+  maxConcurrentRequests: 4,
   timeoutMs: 10_000,
   maxAttempts: 8,
   retryMinMs: 500,
@@ -133,6 +161,8 @@ const DEFAULTS = {
 /** The options after validation, defaults applied. */
 export interface OtlpConfig {
   readonly url: URL;
+  readonly protocol: OtlpProtocol;
+  readonly maxConcurrent: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly resource: Readonly<Record<string, OtlpAttributeValue>>;
   readonly gzip: boolean;
@@ -145,9 +175,22 @@ export interface OtlpConfig {
   readonly retryMaxMs: number;
 }
 
-/** Validates every option; errors name the field and what it accepts. */
-export function resolveOtlpOptions(options: OtlpLogHandlerOptions): OtlpConfig {
-  const url = httpUrlOption("url", options.url ?? DEFAULTS.url, DEFAULTS.url);
+/**
+ * Validates every option, then reads the OTEL_EXPORTER_OTLP_* variables for what the options
+ * leave out; errors name the field or variable and what it accepts.
+ */
+export function resolveOtlpOptions(
+  options: OtlpLogHandlerOptions,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): OtlpConfig {
+  const url =
+    options.url !== undefined
+      ? httpUrlOption("url", options.url, DEFAULTS.url)
+      : (endpointFromEnv(env, DEFAULTS.url) ?? new URL(DEFAULTS.url));
+  const protocol =
+    options.protocol !== undefined
+      ? oneOfOption("protocol", options.protocol, "http/protobuf", OTLP_PROTOCOLS)
+      : (protocolFromEnv(env) ?? "http/protobuf");
   const headers = options.headers ?? {};
   if (typeof headers !== "object" || headers === null) {
     throw new InvalidConfigError("headers", "expected an object of header names to string values");
@@ -168,10 +211,20 @@ export function resolveOtlpOptions(options: OtlpLogHandlerOptions): OtlpConfig {
       );
     }
   }
+  const merged = headersFromEnv(env);
+  for (const [name, value] of Object.entries(headers)) setHeader(merged, name, value);
   const retryMinMs = intOption("retryMinMs", options.retryMinMs, DEFAULTS.retryMinMs, 0);
   return {
     url,
-    headers: { ...headers },
+    protocol,
+    maxConcurrent: intOption(
+      "maxConcurrentRequests",
+      options.maxConcurrentRequests,
+      DEFAULTS.maxConcurrentRequests,
+      1,
+      256,
+    ),
+    headers: merged,
     resource: {
       "service.name": serviceName ?? `unknown_service:${basename(process.execPath)}`,
       "host.name": hostName ?? osHostname(),
@@ -181,7 +234,10 @@ export function resolveOtlpOptions(options: OtlpLogHandlerOptions): OtlpConfig {
     maxBatch: intOption("maxBatchRecords", options.maxBatchRecords, DEFAULTS.maxBatchRecords, 1),
     maxDelayMs: intOption("maxDelayMs", options.maxDelayMs, DEFAULTS.maxDelayMs, 0),
     maxQueue: intOption("maxQueue", options.maxQueue, DEFAULTS.maxQueue, 1),
-    timeoutMs: intOption("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, 1),
+    timeoutMs:
+      options.timeoutMs !== undefined
+        ? intOption("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, 1)
+        : (timeoutFromEnv(env) ?? DEFAULTS.timeoutMs),
     maxAttempts: intOption("maxAttempts", options.maxAttempts, DEFAULTS.maxAttempts, 1),
     retryMinMs,
     retryMaxMs: intOption(

@@ -14,6 +14,7 @@ export interface OtlpResponse {
   readonly status: number;
   readonly headers: Http.IncomingMessage["headers"];
   readonly body: string;
+  readonly bytes: Buffer;
 }
 
 export type OtlpAttempt = { kind: "response"; response: OtlpResponse } | { kind: "error"; error: Error };
@@ -21,9 +22,9 @@ export type OtlpAttempt = { kind: "response"; response: OtlpResponse } | { kind:
 export const gzipAsync = (data: Buffer): Promise<Buffer> =>
   new Promise((done, fail) => zlib().gzip(data, (error, out) => (error ? fail(error) : done(out))));
 
-/** One connection, kept alive: requests are sequential, so a second socket would only idle. */
-export function otlpAgent(url: URL): Http.Agent {
-  const agentOptions = { keepAlive: true, maxSockets: 1 };
+/** Connections kept alive, one per request that may run at the same time. */
+export function otlpAgent(url: URL, maxSockets: number): Http.Agent {
+  const agentOptions = { keepAlive: true, maxSockets };
   return url.protocol === "https:" ? new (https().Agent)(agentOptions) : new (http().Agent)(agentOptions);
 }
 
@@ -65,16 +66,18 @@ export function postOtlp(
         size += chunk.length;
       });
       response.on("error", (error) => finish({ kind: "error", error }));
-      response.on("end", () =>
+      response.on("end", () => {
+        const bytes = Buffer.concat(chunks);
         finish({
           kind: "response",
           response: {
             status: response.statusCode ?? 0,
             headers: response.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
+            body: bytes.toString("utf8"),
+            bytes,
           },
-        }),
-      );
+        });
+      });
     });
     request.end(body);
   });

@@ -279,7 +279,7 @@ describe("fields from a real worker reach an OTLP receiver typed", () => {
     const server = await receiver(t);
     const dir = tempDir(t);
     const options = { path: `ipc://${join(dir, "log.sock")}`, flushIntervalMs: 50 };
-    const handler = new OtlpLogHandler({ url: server.url, maxDelayMs: 20 });
+    const handler = new OtlpLogHandler({ url: server.url, maxDelayMs: 20, protocol: "http/json" });
     const master = new MasterLogger(new LoggerConfig(options), [handler]);
     t.after(() => master.shutdown());
     await master.ready();

@@ -55,3 +55,44 @@ export function decodedRecords(body: string): Json[] {
   };
   return (request.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? []));
 }
+
+/**
+ * Decodes an ExportLogsServiceRequest body in binary protobuf with the official schema, into the
+ * same OTLP/HTTP JSON form as {@link decodeRequest}. Throws on bytes the schema cannot read.
+ */
+export function decodeBinaryRequest(body: Uint8Array): Json {
+  const type = exportLogsServiceRequest();
+  const message = type.decode(body);
+  // Also what a strict receiver checks: no field of the wrong type (decode would skip nothing).
+  const invalid = type.verify(message);
+  if (invalid !== null) throw new Error(`invalid ExportLogsServiceRequest: ${invalid}`);
+  return type.toObject(message, { longs: String, bytes: String, json: true }) as Json;
+}
+
+/** A request body of either encoding, by its Content-Type, in OTLP/HTTP JSON form. */
+export function decodeAny(contentType: string | undefined, body: Buffer): Json {
+  if (contentType === "application/x-protobuf") return decodeBinaryRequest(body);
+  if (contentType === "application/json") return decodeRequest(body.toString("utf8"));
+  throw new Error(`unexpected content-type ${contentType}`);
+}
+
+/** The log records of a decoded request of either encoding. */
+export function decodedRecordsOf(contentType: string | undefined, body: Buffer): Json[] {
+  const request = decodeAny(contentType, body) as {
+    resourceLogs?: Array<{ scopeLogs?: Array<{ logRecords?: Json[] }> }>;
+  };
+  return (request.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? []));
+}
+
+let responseType: protobuf.Type | undefined;
+
+/** ExportLogsServiceResponse, from the same official definitions, for receivers answering in protobuf. */
+export function exportLogsServiceResponse(): protobuf.Type {
+  if (responseType === undefined) {
+    exportLogsServiceRequest();
+    responseType = requestType!.root.lookupType(
+      "opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse",
+    );
+  }
+  return responseType;
+}
