@@ -62,4 +62,20 @@ writeFileSync(
     `export const {\n${names.map((name) => `  ${name},\n`).join("")}} = createRequire(import.meta.url)("./logmux.cjs");\n`,
 );
 writeFileSync("dist/logmux.d.mts", 'export * from "./types/index.js";\n');
+
+// logmux/http has no runtime import of the library (it only calls the logger it is given), so
+// its CommonJS build can be a bundle of its own without a second copy of any class: tsc's ESM
+// module for `import`, this for `require`, one declaration file for both.
+const http = await build({
+  entryPoints: ["dist/integrations/http.js"],
+  outfile: "dist/integrations/http.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: true,
+  logLevel: "warning",
+});
+if (http.warnings.length > 0) process.exit(1);
+writeFileSync("dist/integrations/http.d.mts", 'export * from "../types/integrations/http.js";\n');
 writeFileSync("dist/types/package.json", `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import type { ChildOptions } from "./call/options.js";
+import { type Serializer, stdSerializers } from "./call/serializers.js";
 import { type CallParts, CallShape } from "./call/shape.js";
 import { InvalidConfigError } from "./errors.js";
 import { ACCEPTED_LEVELS_TEXT, LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
@@ -12,6 +13,21 @@ export type LogMessage = string | Uint8Array;
  * `("failed", err)`, `(err)`, `({ err, orderId }, "retrying")`, `("raw", bytes)`.
  */
 export type LogArguments = readonly unknown[];
+
+/**
+ * The level of a logger that logs nothing (pino's and fastify's `"silent"`): above every level a
+ * record can have, so each method's one comparison turns it away.
+ */
+const SILENT = LogLevel.CRITICAL + 1;
+
+/** Parses a level as `log.level = ...` takes it: a LogLevel, a name or an alias, or `"silent"`. */
+function parseLoggerLevel(value: unknown, field: string): number {
+  if (typeof value === "string" && value.trim().toLowerCase() === "silent") return SILENT;
+  const level = parseLevel(value);
+  if (level === undefined)
+    throw new InvalidConfigError(field, `expected ${ACCEPTED_LEVELS_TEXT} or "silent", got ${String(value)}`);
+  return level;
+}
 
 /** The function a logger hands its children: it encodes nothing, only queues. */
 export type Emit = (
@@ -49,18 +65,26 @@ export abstract class LoggerBase {
 
   /**
    * The lowest level logged, as a lower-case name (pino's habit): `log.level = "debug"`. Also
-   * accepts a {@link LogLevel} number and the aliases of `baseLevel`; anything else throws
-   * InvalidConfigError.
+   * accepts a {@link LogLevel} number, the aliases of `baseLevel` and `"silent"` (nothing is
+   * logged); anything else throws InvalidConfigError.
    */
   get level(): string {
+    if (this.minLevel === SILENT) return "silent";
     return (LEVEL_NAMES[this.minLevel] ?? "INFO").toLowerCase();
   }
 
   set level(value: string | LogLevel) {
-    const level = parseLevel(value);
-    if (level === undefined)
-      throw new InvalidConfigError("level", `expected ${ACCEPTED_LEVELS_TEXT}, got ${String(value)}`);
-    this.minLevel = level;
+    this.minLevel = parseLoggerLevel(value, "level");
+  }
+
+  /**
+   * The serializers this logger applies to top-level fields (its own and its ancestors'), with
+   * `err` as {@link stdSerializers} has it unless replaced. fastify reads a logger instance's
+   * `serializers` and lets them win over its own defaults, so an Error it logs stays an Error
+   * (type, message, stack, code, cause) rather than pino's plain-object rendering of one.
+   */
+  get serializers(): Readonly<Record<string, Serializer>> {
+    return { err: stdSerializers.err, ...this.shape.serializers };
   }
 
   /** Whether a record at `level` would be logged (fastify's and pino's `isLevelEnabled`). */
@@ -72,7 +96,9 @@ export abstract class LoggerBase {
   /**
    * A logger whose every record carries `bindings` as fields (after its parent's: a later key
    * replaces an earlier one), with `options` added to its parent's. It shares the parent's
-   * connection and batch, and starts at the parent's level. Bindings are encoded once, here.
+   * connection and batch, and starts at the parent's level unless `options.level` sets its own.
+   * Bindings are encoded once, here. This is the call fastify makes for each request
+   * (`child({ reqId }, { level, serializers })`).
    * @example
    * ```ts
    * const req = log.child({ reqId: "r-1" });
@@ -80,12 +106,10 @@ export abstract class LoggerBase {
    * ```
    */
   child(bindings: Readonly<Record<string, unknown>>, options?: ChildOptions): LoggerBase {
-    return new ChildLogger(
-      this.emitter(),
-      () => this.isRunning(),
-      this.shape.child(bindings, options),
-      this.minLevel,
-    );
+    const shape = this.shape.child(bindings, options);
+    const level =
+      options?.level === undefined ? this.minLevel : parseLoggerLevel(options.level, "child options.level");
+    return new ChildLogger(this.emitter(), () => this.isRunning(), shape, level);
   }
 
   /** The emit function children call; subclasses that are children return their root's. */
@@ -135,6 +159,9 @@ export abstract class LoggerBase {
   fatal(...args: LogArguments): void {
     if (LogLevel.CRITICAL >= this.minLevel) this.#call(LogLevel.CRITICAL, args);
   }
+
+  /** Logs nothing, whatever the level: pino's and fastify's `silent` method. */
+  silent(..._args: LogArguments): void {}
 
   #call(level: number, args: LogArguments): void {
     try {

@@ -55,3 +55,35 @@ describe("examples", () => {
     });
   }
 });
+
+describe("framework examples", () => {
+  const FRAMEWORKS = [
+    { script: "fastify.mjs", log: "fastify.log", ids: /^req-\d+$/ },
+    { script: "express.mjs", log: "express.log", ids: /^edge-A-\d$/ },
+  ];
+  for (const { script, log, ids } of FRAMEWORKS) {
+    it(`${script} runs and logs each request with its id, status and response time`, async (t) => {
+      const dir = tempDir(t);
+      const { stdout } = await run(process.execPath, [join(ROOT, "examples", script), dir], {
+        cwd: ROOT,
+        timeout: 20_000,
+      });
+      const file = join(dir, log);
+      assert.ok(stdout.includes(`3 requests logged to ${file}`), stdout);
+      const lines = readLines(file).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const completed = lines.filter((line) => line.msg === "request completed");
+      assert.equal(completed.length, 3, readLines(file).join("\n"));
+      for (const line of completed) {
+        assert.match(String(line.reqId), ids);
+        assert.deepEqual(line.res, { statusCode: 200 });
+        assert.equal(typeof line.responseTime, "number");
+        const handled = lines.find((other) => other.msg === "loading order" && other.reqId === line.reqId);
+        assert.ok(handled, `req.log's record for ${String(line.reqId)}`);
+      }
+      const urls = lines
+        .map((line) => (line.req as { url?: string } | undefined)?.url)
+        .filter((url) => url !== undefined);
+      assert.deepEqual(urls, ["/orders/A-1", "/orders/A-2", "/orders/A-3"], "no record of /health");
+    });
+  }
+});

@@ -21,9 +21,10 @@ export interface LoggerOptions {
    * encoded: the secret never reaches the socket, a spool file or a handler. pino's syntax:
    * `a.b`, `a["b-c"]`, `a[0]`, wildcards `*.token` and `a[*].b`. A child adds its paths to its
    * parent's. Applies to fields (and to an Error's properties), not to %-arguments.
+   * pino's object form `{ paths }` is taken too (without `censor` or `remove`).
    * @default []
    */
-  redact?: readonly string[];
+  redact?: readonly string[] | { readonly paths: readonly string[] };
   /**
    * Functions applied in the worker to the value of a top-level field of that name (bindings
    * included, and an Error argument as `err`) before it is encoded, as pino's. A child's
@@ -55,8 +56,17 @@ export interface LoggerOptions {
   traceContext?: boolean;
 }
 
-/** Child options: like the logger's, without the root-only limits, mixin and traceContext. */
-export type ChildOptions = Omit<LoggerOptions, "limits" | "mixin" | "traceContext">;
+/**
+ * Child options: like the logger's, without the root-only limits, mixin and traceContext, and with
+ * the child's own level (fastify passes a route's `logLevel` this way, `"silent"` included).
+ */
+export interface ChildOptions extends Omit<LoggerOptions, "limits" | "mixin" | "traceContext"> {
+  /**
+   * The child's lowest level (a name, `"silent"` or a {@link LogLevel} number); its parent's when
+   * left out. Only this child and its own children, never the parent.
+   */
+  level?: string | number;
+}
 
 function checkObject(value: unknown, field: string): void {
   if (value !== undefined && (value === null || typeof value !== "object" || Array.isArray(value))) {
@@ -72,6 +82,13 @@ function describe(value: unknown): string {
 
 export function checkRedact(value: unknown, field: string): readonly string[] {
   if (value === undefined) return [];
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const key of Object.keys(value)) {
+      if (key !== "paths" && (value as Record<string, unknown>)[key] !== undefined)
+        throw new InvalidConfigError(`${field}.${key}`, "not supported; only { paths } is taken");
+    }
+    return checkRedact((value as { paths?: unknown }).paths ?? [], `${field}.paths`);
+  }
   if (!Array.isArray(value))
     throw new InvalidConfigError(field, `expected an array of path strings, got ${describe(value)}`);
   return value as string[];
@@ -129,9 +146,11 @@ const ROOT_ONLY = ["limits", "mixin", "traceContext"];
 export function checkOptions(value: unknown, field: string, allowLimits: boolean): void {
   checkObject(value, field);
   if (value === undefined) return;
-  const known = allowLimits ? ["redact", "serializers", ...ROOT_ONLY] : ["redact", "serializers"];
-  for (const key of Object.keys(value as object)) {
-    if (!known.includes(key)) {
+  const known = allowLimits ? ["redact", "serializers", ...ROOT_ONLY] : ["redact", "serializers", "level"];
+  for (const [key, option] of Object.entries(value as object)) {
+    // An option set to undefined is one not given: fastify hands its child options over with
+    // `logger` and `genReqId` cleared that way.
+    if (option !== undefined && !known.includes(key)) {
       throw new InvalidConfigError(`${field}.${key}`, `unknown option; accepted: ${known.join(", ")}`);
     }
   }

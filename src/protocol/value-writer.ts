@@ -1,3 +1,4 @@
+import { httpSummary } from "./http-objects.js";
 import { cutToBytes, errorType, isError, noEnumerableKeys, unloggable } from "./value-kinds.js";
 import { type FieldLimits, MAX_KEY_BYTES, REDACTED, ValueTag } from "./values.js";
 
@@ -298,7 +299,7 @@ export class ValueWriter {
       } else if (object instanceof Map) this.#map(object, depth, redact);
       else if (object instanceof Set) this.#array([...object], depth, redact);
       else if (ArrayBuffer.isView(object)) this.marker(`[${object.constructor?.name ?? "TypedArray"}]`);
-      else this.#pairsOf(object, depth, redact);
+      else this.#pairsOf(httpSummary(object) ?? object, depth, redact);
     } catch (error) {
       // A getter, a Proxy trap or toJSON threw: whatever was written of this value is dropped and
       // a marker takes its place; the call goes on.

@@ -189,6 +189,11 @@ describe("CommonJS and ESM consumers of the installed package", () => {
   it("require() then import(): the same classes, and an error from one is instanceof the other's", async () => {
     const report = await runConsumer("require-then-import.cjs", join(packed.dir, "no-such.sock"));
     assert.equal(report.resolved, join(packed.installed, "dist", "logmux.cjs"));
+    assert.deepEqual(report.http, {
+      required: "function",
+      imported: "function",
+      resolved: join(packed.installed, "dist", "integrations", "http.cjs"),
+    });
     assert.ok(report.requireNames.includes("WorkerLogger") && report.requireNames.length >= 30);
     assert.deepEqual(report.importNames, report.requireNames);
     assert.deepEqual(report.differing, []);

@@ -2,6 +2,7 @@
 import logmux = require("logmux");
 
 import { type InvalidConfigError, LoggerConfig, LogLevel, type LogRecord, WorkerLogger } from "logmux";
+import { httpLogger } from "logmux/http";
 
 const config: LoggerConfig = new logmux.LoggerConfig({
   path: "ipc:///tmp/consumer.sock",
@@ -20,3 +21,13 @@ export function isConfigError(error: unknown): error is InvalidConfigError {
 new WorkerLogger();
 // @ts-expect-error: baseLevel takes a level, not an object.
 new LoggerConfig({ baseLevel: {} });
+
+// The logmux/http subpath, typed from either kind of file.
+declare const anyLogger: WorkerLogger;
+const middleware = httpLogger({ logger: anyLogger });
+middleware satisfies (
+  req: import("node:http").IncomingMessage,
+  res: import("node:http").ServerResponse,
+) => void;
+// @ts-expect-error: the types are real: httpLogger needs a logger.
+httpLogger({});

@@ -3,6 +3,7 @@
 // #private fields and all, as at run time.
 import * as logmux from "logmux";
 import { InvalidConfigError, LoggerConfig, type LogRecord, MasterLogger, WorkerLogger } from "logmux";
+import { httpLogger } from "logmux/http";
 
 /** What `require("logmux")` gives a CommonJS file. */
 type AsRequired = typeof import("logmux", { with: { "resolution-mode": "require" }});
@@ -23,3 +24,13 @@ export function message(record: LogRecord): string {
 }
 // @ts-expect-error: the types are real, not `any`: a path is a string.
 new LoggerConfig({ path: 42 });
+
+// The logmux/http subpath, typed from either kind of file.
+declare const anyLogger: WorkerLogger;
+const middleware = httpLogger({ logger: anyLogger });
+middleware satisfies (
+  req: import("node:http").IncomingMessage,
+  res: import("node:http").ServerResponse,
+) => void;
+// @ts-expect-error: the types are real: httpLogger needs a logger.
+httpLogger({});

@@ -9,6 +9,11 @@ async function main() {
     importNames: Object.keys(esm).sort(),
     differing: Object.keys(cjs).filter((name) => cjs[name] !== esm[name]),
     resolved: require.resolve("logmux"),
+    http: {
+      required: typeof require("logmux/http").httpLogger,
+      imported: typeof (await import("logmux/http")).httpLogger,
+      resolved: require.resolve("logmux/http"),
+    },
   };
   try {
     new cjs.LoggerConfig({ path: "/not/an/ipc/url" });
