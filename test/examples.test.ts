@@ -4,10 +4,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { decodedRecordsOf, type Json } from "./handlers/otlp/proto.js";
 import { readLines, tempDir } from "./helpers/processes.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -86,4 +89,55 @@ describe("framework examples", () => {
       assert.deepEqual(urls, ["/orders/A-1", "/orders/A-2", "/orders/A-3"], "no record of /health");
     });
   }
+});
+
+describe("OpenTelemetry example", () => {
+  it("otlp.mjs exports over OTLP/HTTP configured only by OTEL_EXPORTER_OTLP_*; the official schema decodes it", async (t) => {
+    const dir = tempDir(t);
+    const bodies: { type: string | undefined; path: string | undefined; auth: unknown; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        bodies.push({
+          type: req.headers["content-type"],
+          path: req.url,
+          auth: req.headers.authorization,
+          body: Buffer.concat(chunks),
+        });
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { stdout } = await run(process.execPath, [join(ROOT, "examples", "otlp.mjs"), dir], {
+      cwd: ROOT,
+      timeout: 20_000,
+      env: {
+        ...process.env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20example-token",
+      },
+    });
+    assert.ok(stdout.includes(`2 records exported to ${endpoint}`), stdout);
+    assert.ok(bodies.length >= 1);
+    for (const request of bodies) {
+      assert.equal(request.path, "/v1/logs", "the generic endpoint gets /v1/logs");
+      assert.equal(request.type, "application/x-protobuf", "protobuf is the default");
+      assert.equal(request.auth, "Bearer example-token", "headers from the environment, percent-decoded");
+    }
+    const records = bodies.flatMap((request) => decodedRecordsOf(request.type, request.body));
+    const attributes = (record: Json) =>
+      Object.fromEntries((record.attributes as Json[]).map((a) => [a.key, a.value]));
+    const sent = records.find((r) => JSON.stringify(r.body).includes("invoice sent"))!;
+    assert.deepEqual(attributes(sent).invoiceId, { stringValue: "inv-42" });
+    assert.deepEqual(attributes(sent).amountCents, { intValue: "1250" });
+    const failed = records.find((r) => JSON.stringify(r.body).includes("payment failed"))!;
+    assert.deepEqual(attributes(failed)["exception.message"], { stringValue: "card declined" });
+    assert.deepEqual(attributes(failed)["exception.type"], { stringValue: "Error" });
+  });
 });
