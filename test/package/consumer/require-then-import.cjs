@@ -9,6 +9,7 @@ async function main() {
     importNames: Object.keys(esm).sort(),
     differing: Object.keys(cjs).filter((name) => cjs[name] !== esm[name]),
     resolved: require.resolve("logmux"),
+    node: process.version,
     http: {
       required: typeof require("logmux/http").httpLogger,
       imported: typeof (await import("logmux/http")).httpLogger,
