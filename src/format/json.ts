@@ -13,6 +13,7 @@ import type { RecordBatch, RecordSource } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { copyPlain, JSON_BYTES_PER_VALUE_BYTE, JSON_SLACK_BYTES, JsonTranscoder } from "./json-transcode.js";
 import { fieldsJson } from "./json-values.js";
+import { MillisecondCache } from "./millisecond-cache.js";
 import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
 
 /** Anything that turns records into lines: the %-style {@link LinePattern} or {@link JsonLines}. */
@@ -27,9 +28,6 @@ export function pinoLevel(level: number): number {
   return (level + 1) * 10;
 }
 
-const NS_PER_MS = 1_000_000;
-const TWO_POW_32 = 4294967296;
-
 /** The bytes of a line up to its message's opening quote, for one level. */
 interface Head {
   generation: number;
@@ -43,21 +41,14 @@ interface Head {
  * millisecond under load: so it is built once per (worker, millisecond, level) and each line
  * copies it. The millisecond is recognised from the raw u64 of nanoseconds, as LinePattern does.
  */
-class HeadCache {
+class HeadCache extends MillisecondCache {
   readonly #heads: Head[] = [];
   readonly #hostname: string;
-  #generation = 1;
-  #source: RecordSource | undefined;
   /** `,"pid":42,"hostname":"h","name":"api","msg":` of the current source. */
   #middle = "";
-  // NaN, not 0: these hold numbers beyond small-integer range, and a field that changes from a
-  // small integer to such a number changes the object's hidden class and deoptimises the loop.
-  #hi = -1;
-  #loStart = Number.NaN;
-  #loEnd = Number.NaN;
-  #ms = Number.NaN;
 
   constructor(hostname: string) {
+    super();
     this.#hostname = hostname;
   }
 
@@ -65,28 +56,10 @@ class HeadCache {
     return `,"pid":${pid},"hostname":${this.#hostname},"name":${JSON.stringify(name)}${MSG_KEY}`;
   }
 
-  useSource(source: RecordSource): void {
-    if (source === this.#source) return;
-    this.#source = source;
+  override useSource(source: RecordSource): boolean {
+    if (!super.useSource(source)) return false;
     this.#middle = this.middle(source.name, source.pid);
-    this.#generation++;
-  }
-
-  covers(lo: number, hi: number): boolean {
-    return hi === this.#hi && lo >= this.#loStart && lo < this.#loEnd;
-  }
-
-  /** Makes the record stamped (hi, lo) the current millisecond, as readNsAsMs reads it. */
-  moveTo(lo: number, hi: number): void {
-    // 2^32 ns = 4294 ms + 967296 ns, and every product stays below 2^53.
-    const rest = hi * 967296 + lo;
-    const restMs = Math.floor(rest / NS_PER_MS);
-    const intoMs = rest - restMs * NS_PER_MS;
-    this.#hi = hi;
-    this.#loStart = Math.max(0, lo - intoMs);
-    this.#loEnd = Math.min(TWO_POW_32, lo - intoMs + NS_PER_MS);
-    this.#ms = hi * 4294 + restMs;
-    this.#generation++;
+    return true;
   }
 
   entry(level: number): Head {
@@ -95,12 +68,12 @@ class HeadCache {
       head = { generation: 0, bytes: bytesOf(new Uint8Array(0)), length: 0 };
       this.#heads[level] = head;
     }
-    if (head.generation !== this.#generation) {
+    if (head.generation !== this.generation) {
       // A new buffer once per millisecond and level in use: cheaper than the care to reuse one.
-      const text = Buffer.from(`{"level":${pinoLevel(level)},"time":${this.#ms}${this.#middle}`, "utf8");
+      const text = Buffer.from(`{"level":${pinoLevel(level)},"time":${this.ms}${this.#middle}`, "utf8");
       head.bytes = bytesOf(text);
       head.length = text.length;
-      head.generation = this.#generation;
+      head.generation = this.generation;
     }
     return head;
   }

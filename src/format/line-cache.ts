@@ -1,4 +1,4 @@
-import type { RecordBatch } from "../protocol/record-batch.js";
+import { MillisecondCache } from "./millisecond-cache.js";
 import type { Field } from "./pattern.js";
 import { type Bytes, bytesOf } from "./sink.js";
 
@@ -41,17 +41,11 @@ export interface CachedLine {
   tailLength: number;
 }
 
-const TWO_POW_32 = 4294967296;
-const NS_PER_MS = 1_000_000;
-
 /**
- * The (worker, millisecond, level) cache behind {@link LinePattern}'s fast path. The current
- * millisecond is held as a range of the timestamp's low word under one high word: a record with
- * the same high word and a low word in [loStart, loEnd) has the same millisecond, which costs two
- * comparisons instead of the division `readNsAsMs` needs. A millisecond that straddles a change of
- * high word (every 4.3 s) is just split in two ranges.
+ * The (worker, millisecond, level) cache behind {@link LinePattern}'s fast path: the bytes
+ * before and after the message (see MillisecondCache for how the millisecond is recognised).
  */
-export class LineCache {
+export class LineCache extends MillisecondCache {
   readonly #head: ByteOp[];
   readonly #tail: ByteOp[];
   readonly #run: RunOps;
@@ -59,16 +53,6 @@ export class LineCache {
   readonly #fixedBytes: number;
   readonly #nameOps: number;
   readonly #lines: CachedLine[] = [];
-  #generation = 1;
-  #source: RecordBatch["source"] | undefined;
-  // NaN, not 0: these hold numbers beyond small-integer range (a u32 word, milliseconds since
-  // 1970), and a field that starts as a small integer and later holds such a number changes the
-  // object's hidden class, which throws away the optimised formatting loop once per process.
-  #hi = -1;
-  #loStart = Number.NaN;
-  #loEnd = Number.NaN;
-  #ms = Number.NaN;
-
   /** A cache when `ops` is cacheable ops, one message, cacheable ops; otherwise undefined. */
   static forOps(ops: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps): LineCache | undefined {
     const messageAt = ops.findIndex((op) => op.kind === OP_MESSAGE);
@@ -81,34 +65,12 @@ export class LineCache {
   }
 
   private constructor(head: ByteOp[], tail: ByteOp[], fixedBytes: number, nameOps: number, run: RunOps) {
+    super();
     this.#head = head;
     this.#tail = tail;
     this.#fixedBytes = fixedBytes;
     this.#nameOps = nameOps;
     this.#run = run;
-  }
-
-  useSource(source: RecordBatch["source"]): void {
-    if (source === this.#source) return;
-    this.#source = source;
-    this.#generation++;
-  }
-
-  covers(lo: number, hi: number): boolean {
-    return hi === this.#hi && lo >= this.#loStart && lo < this.#loEnd;
-  }
-
-  /** Makes the record stamped (hi, lo) the current millisecond. */
-  moveTo(lo: number, hi: number): void {
-    // As in readNsAsMs: 2^32 ns = 4294 ms + 967296 ns, and every product stays below 2^53.
-    const rest = hi * 967296 + lo;
-    const restMs = Math.floor(rest / NS_PER_MS);
-    const intoMs = rest - restMs * NS_PER_MS;
-    this.#hi = hi;
-    this.#loStart = Math.max(0, lo - intoMs);
-    this.#loEnd = Math.min(TWO_POW_32, lo - intoMs + NS_PER_MS);
-    this.#ms = hi * 4294 + restMs;
-    this.#generation++;
   }
 
   /** The line parts for `level` in the current millisecond, built on first use. */
@@ -118,18 +80,18 @@ export class LineCache {
       line = { generation: 0, head: EMPTY, headLength: 0, tail: EMPTY, tailLength: 0 };
       this.#lines[level] = line;
     }
-    if (line.generation !== this.#generation) {
+    if (line.generation !== this.generation) {
       const room = this.#fixedBytes + this.#nameOps * name.bytes.length;
       // +1 for the newline at the end of the tail.
       if (line.tail.bytes.length < room + 1) {
         line.head = bytesOf(new Uint8Array(room));
         line.tail = bytesOf(new Uint8Array(room + 1));
       }
-      line.headLength = this.#run(this.#head, this.#ms, level, name, line.head, 0);
-      const tailEnd = this.#run(this.#tail, this.#ms, level, name, line.tail, 0);
+      line.headLength = this.#run(this.#head, this.ms, level, name, line.head, 0);
+      const tailEnd = this.#run(this.#tail, this.ms, level, name, line.tail, 0);
       line.tail.bytes[tailEnd] = 0x0a;
       line.tailLength = tailEnd + 1;
-      line.generation = this.#generation;
+      line.generation = this.generation;
     }
     return line;
   }
