@@ -1,4 +1,5 @@
-import { ValueReader } from "../protocol/value-reader.js";
+import { u16, u32 } from "../protocol/u32.js";
+import { skipValue, ValueReader } from "../protocol/value-reader.js";
 import { ValueTag } from "../protocol/values.js";
 import { writeInteger } from "./json-transcode.js";
 import { pushPairs } from "./logfmt.js";
@@ -21,14 +22,6 @@ const MAX_FAST_KEYS = 64;
  */
 const BYTES_PER_INPUT_BYTE = 6;
 const SLACK_BYTES = 64;
-
-function u16(bytes: Uint8Array, at: number): number {
-  return bytes[at]! | (bytes[at + 1]! << 8);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
-}
 
 /**
  * Writes a record's fields as logfmt (` key=value ...`, each pair after a space, as logfmt.ts
@@ -77,7 +70,7 @@ export class LogfmtWriter {
       const next = this.#value(bytes, pos, out, at);
       if (next >= 0) {
         at = next;
-        pos = valueEnd(bytes, pos);
+        pos = skipValue(bytes, pos, end, 0, "record");
         continue;
       }
       // Decoded and rendered as logfmt.ts does it (objects flatten into several pairs).
@@ -124,7 +117,7 @@ export class LogfmtWriter {
       count++;
       pos = at + length;
       if (bytes[pos] === ValueTag.ERROR) return false;
-      pos = valueEnd(bytes, pos);
+      pos = skipValue(bytes, pos, end, 0, "record");
     }
     return true;
   }
@@ -218,50 +211,4 @@ function letters(word: readonly number[], out: Uint8Array, at: number): number {
 function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
   for (let k = 0; k < length; k++) if (bytes[a + k] !== bytes[b + k]) return false;
   return true;
-}
-
-/** Where the (already validated) value at `pos` ends. */
-function valueEnd(bytes: Uint8Array, pos: number): number {
-  const tag = bytes[pos]!;
-  pos++;
-  switch (tag) {
-    case ValueTag.NULL:
-    case ValueTag.UNDEFINED:
-    case ValueTag.FALSE:
-    case ValueTag.TRUE:
-      return pos;
-    case ValueTag.INT32:
-      return pos + 4;
-    case ValueTag.FLOAT64:
-    case ValueTag.DATE:
-      return pos + 8;
-    case ValueTag.BIGINT:
-    case ValueTag.MARKER:
-      return pos + 2 + u16(bytes, pos);
-    case ValueTag.STRING:
-    case ValueTag.BYTES:
-    case ValueTag.FORMATTED:
-      return pos + 4 + u32(bytes, pos);
-    case ValueTag.ARRAY: {
-      const count = u32(bytes, pos);
-      pos += 4;
-      for (let i = 0; i < count; i++) pos = valueEnd(bytes, pos);
-      return pos;
-    }
-    case ValueTag.OBJECT:
-      return pairsEnd(bytes, pos + 4, u32(bytes, pos));
-    default: {
-      // ERROR: type, message, stack, extras, cause.
-      pos += 2 + u16(bytes, pos);
-      pos += 4 + u32(bytes, pos);
-      pos += 4 + u32(bytes, pos);
-      pos = pairsEnd(bytes, pos + 4, u32(bytes, pos));
-      return bytes[pos] === 1 ? valueEnd(bytes, pos + 1) : pos + 1;
-    }
-  }
-}
-
-function pairsEnd(bytes: Uint8Array, pos: number, count: number): number {
-  for (let i = 0; i < count; i++) pos = valueEnd(bytes, pos + 2 + u16(bytes, pos));
-  return pos;
 }

@@ -6,3 +6,8 @@
 export function u32(buf: Uint8Array, offset: number): number {
   return (buf[offset]! | (buf[offset + 1]! << 8) | (buf[offset + 2]! << 16)) + buf[offset + 3]! * 0x1000000;
 }
+
+/** Little-endian u16 read, on the same terms as {@link u32}. */
+export function u16(buf: Uint8Array, offset: number): number {
+  return buf[offset]! | (buf[offset + 1]! << 8);
+}

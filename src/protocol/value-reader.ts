@@ -1,4 +1,5 @@
 import { ProtocolError } from "../errors.js";
+import { u16, u32 } from "./u32.js";
 import { LAST_VALUE_TAG, MAX_DECODE_DEPTH, ValueTag } from "./values.js";
 
 /** A %-argument the worker formatted itself (ValueTag.FORMATTED): inserted as it is. */
@@ -12,14 +13,6 @@ export class FormattedArg {
 const ASCII_0 = 0x30;
 const ASCII_9 = 0x39;
 const ASCII_MINUS = 0x2d;
-
-function u16(bytes: Uint8Array, at: number): number {
-  return bytes[at]! | (bytes[at + 1]! << 8);
-}
-
-function u32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
-}
 
 /**
  * Checks one value starting at `pos` and returns where it ends. Every length is checked against
