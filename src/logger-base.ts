@@ -29,15 +29,6 @@ function parseLoggerLevel(value: unknown, field: string): number {
   return level;
 }
 
-/** The function a logger hands its children: it encodes nothing, only queues. */
-export type Emit = (
-  level: number,
-  message: LogMessage,
-  data: Uint8Array | undefined,
-  values: Uint8Array | undefined,
-  valuesLength: number,
-) => void;
-
 /**
  * The log methods shared by {@link WorkerLogger}, {@link MasterLogger} and their children. Each
  * checks the level first (a disabled level costs one comparison) and never throws: a logging
@@ -109,13 +100,25 @@ export abstract class LoggerBase {
     const shape = this.shape.child(bindings, options);
     const level =
       options?.level === undefined ? this.minLevel : parseLoggerLevel(options.level, "child options.level");
-    return new ChildLogger(this.emitter(), () => this.isRunning(), shape, level);
+    return new ChildLogger(this.root, shape, level);
   }
 
-  /** The emit function children call; subclasses that are children return their root's. */
-  protected emitter(): Emit {
-    return (level, message, data, values, valuesLength) =>
-      this.emit(level, message, data, values, valuesLength);
+  /**
+   * The logger whose emit queues this logger's records: itself, or for a child the WorkerLogger
+   * or MasterLogger it descends from. A child's call goes straight there, not through a chain of
+   * forwarding calls, one per generation of children.
+   */
+  protected root: LoggerBase = this;
+
+  /** Queues a record through the root's emit (TypeScript lets only LoggerBase itself call it). */
+  protected toRoot(
+    level: number,
+    message: LogMessage,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+    valuesLength: number,
+  ): void {
+    this.root.emit(level, message, data, values, valuesLength);
   }
 
   /**
@@ -170,11 +173,11 @@ export abstract class LoggerBase {
       // Not with a mixin or trace context, whose fields are read at each call.
       if (args.length === 1 && typeof first === "string" && this.shape.context === undefined) {
         const section = this.shape.plainSection;
-        this.emit(level, first, undefined, section, section === undefined ? 0 : section.length);
+        this.root.emit(level, first, undefined, section, section === undefined ? 0 : section.length);
         return;
       }
       const parts: CallParts = this.shape.shape(args, level as LogLevel);
-      this.emit(level, parts.message, parts.data, parts.values, parts.valuesLength);
+      this.root.emit(level, parts.message, parts.data, parts.values, parts.valuesLength);
     } catch (error) {
       this.#fallback(level, args, error);
     }
@@ -190,7 +193,7 @@ export abstract class LoggerBase {
       const first = args[0];
       const message = typeof first === "string" ? first : "";
       const reason = error instanceof Error ? error.message : "unknown";
-      this.emit(
+      this.root.emit(
         level,
         `${message} [logmux: arguments could not be encoded: ${reason}]`,
         undefined,
@@ -208,17 +211,14 @@ export abstract class LoggerBase {
  * batch through the root's emit.
  */
 class ChildLogger extends LoggerBase {
-  readonly #emit: Emit;
-  readonly #running: () => boolean;
-
-  constructor(emit: Emit, running: () => boolean, shape: CallShape, minLevel: number) {
+  constructor(root: LoggerBase, shape: CallShape, minLevel: number) {
     super();
-    this.#emit = emit;
-    this.#running = running;
+    this.root = root;
     this.shape = shape;
     this.minLevel = minLevel;
   }
 
+  /** LoggerBase sends a child's records to its root's emit; this is that, for any other caller. */
   protected override emit(
     level: number,
     message: LogMessage,
@@ -226,15 +226,11 @@ class ChildLogger extends LoggerBase {
     values: Uint8Array | undefined,
     valuesLength: number,
   ): void {
-    this.#emit(level, message, data, values, valuesLength);
-  }
-
-  protected override emitter(): Emit {
-    return this.#emit;
+    this.toRoot(level, message, data, values, valuesLength);
   }
 
   isRunning(): boolean {
-    return this.#running();
+    return this.root.isRunning();
   }
 }
 
