@@ -5,10 +5,10 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, type TestContext, test } from "node:test";
 import protobuf from "protobufjs";
-import { kAttach } from "../../../src/handlers/base.js";
 import { OtlpLogHandler } from "../../../src/handlers/otlp/handler.js";
 import { LogLevel } from "../../../src/levels.js";
 import type { LogRecord } from "../../../src/record.js";
+import { attach } from "./attach.js";
 import { decodedRecordsOf, exportLogsServiceResponse, type Json } from "./proto.js";
 
 const BASE_NS = 1_767_323_045_123_456_789n;
@@ -132,16 +132,6 @@ function rpcStatus(code: number, message: string): Uint8Array {
       status.fromObject({ code, message, details: [{ type_url: "type.googleapis.com/x", value: [1, 2] }] }),
     )
     .finish();
-}
-
-function attach(handler: OtlpLogHandler): { warnings: string[]; errors: string[] } {
-  const seen = { warnings: [] as string[], errors: [] as string[] };
-  handler[kAttach]({
-    strFormat: "%(message)s",
-    warn: (message) => seen.warnings.push(message),
-    reportError: (error) => seen.errors.push(error instanceof Error ? error.message : String(error)),
-  });
-  return seen;
 }
 
 describe("binary protobuf answers", () => {

@@ -5,7 +5,6 @@ import { describe, type TestContext, test } from "node:test";
 import { inspect } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { HandlerError, InvalidConfigError } from "../../../src/errors.js";
-import { kAttach } from "../../../src/handlers/base.js";
 import { OTLP_SEVERITY_BY_LEVEL, OtlpJsonEncoder } from "../../../src/handlers/otlp/encoder.js";
 import { OtlpLogHandler } from "../../../src/handlers/otlp/handler.js";
 import type { OtlpLogHandlerOptions, OtlpProtocol } from "../../../src/handlers/otlp/options.js";
@@ -14,6 +13,7 @@ import type { LogRecord } from "../../../src/record.js";
 import { rejection } from "../../helpers/fake-api.js";
 import { bodyWithSecretAcross, secretPieces } from "../../helpers/secrets.js";
 import { captureStderr } from "../../helpers/stderr.js";
+import { attach } from "./attach.js";
 import { decodeBinaryRequest, decodeRequest } from "./proto.js";
 
 const BASE_NS = 1_767_323_045_123_456_789n;
@@ -34,16 +34,6 @@ function records(from: number, to: number): LogRecord[] {
   const out: LogRecord[] = [];
   for (let seq = from; seq < to; seq++) out.push(rec(seq));
   return out;
-}
-
-function attach(handler: OtlpLogHandler): { warnings: string[]; errors: string[] } {
-  const seen = { warnings: [] as string[], errors: [] as string[] };
-  handler[kAttach]({
-    strFormat: "%(message)s",
-    warn: (message) => seen.warnings.push(message),
-    reportError: (error) => seen.errors.push(error instanceof Error ? error.message : String(error)),
-  });
-  return seen;
 }
 
 type Json = Record<string, unknown>;
