@@ -52,6 +52,15 @@ export abstract class LoggerBase {
     valuesLength: number,
   ): void;
 
+  /**
+   * Queues a plain record: a string message and, for a child, its fixed bindings (`section`, a
+   * values section encoded once by child() and never written again). A root may keep both
+   * references and encode them later (WorkerLogger does); this default encodes at once.
+   */
+  protected emitPlain(level: number, message: string, section: Uint8Array | undefined): void {
+    this.emit(level, message, undefined, section, section === undefined ? 0 : section.length);
+  }
+
   abstract isRunning(): boolean;
 
   /**
@@ -172,8 +181,7 @@ export abstract class LoggerBase {
       // A plain message: nothing to encode but the text, and a child's bindings, encoded once.
       // Not with a mixin or trace context, whose fields are read at each call.
       if (args.length === 1 && typeof first === "string" && this.shape.context === undefined) {
-        const section = this.shape.plainSection;
-        this.root.emit(level, first, undefined, section, section === undefined ? 0 : section.length);
+        this.root.emitPlain(level, first, this.shape.plainSection);
         return;
       }
       const parts: CallParts = this.shape.shape(args, level as LogLevel);

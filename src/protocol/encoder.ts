@@ -79,6 +79,23 @@ export class BatchBuilder {
     values?: Uint8Array | undefined,
     valuesLength = values?.length ?? 0,
   ): boolean {
+    // One performance.now() and no BigInt per record (see clock.ts).
+    return this.appendAt(nowMs(), level, message, data, values, valuesLength);
+  }
+
+  /**
+   * {@link append} for a record stamped earlier: `timeMs` (fractional milliseconds since the
+   * epoch, as {@link nowMs} gives) is when the log call was made, which for a record the worker
+   * held between the call and the batch is not now.
+   */
+  appendAt(
+    timeMs: number,
+    level: number,
+    message: string | Uint8Array,
+    data: Uint8Array | undefined,
+    values: Uint8Array | undefined,
+    valuesLength: number,
+  ): boolean {
     const buf = this.buffer;
     const start = this.#offset;
     const dataBytes = data === undefined ? 0 : 4 + data.length;
@@ -96,8 +113,7 @@ export class BatchBuilder {
       buf.set(message, messageAt);
     }
     const view = this.#view;
-    // One performance.now() and no BigInt per record (see clock.ts).
-    setMsAsNs(view, start, nowMs());
+    setMsAsNs(view, start, timeMs);
     let flags = level;
     if (data !== undefined) flags |= RECORD_FLAG_DATA;
     if (values !== undefined) flags |= RECORD_FLAG_VALUES;
