@@ -14,16 +14,23 @@
 // by the other's handlers. The types mirror this: tsc's declarations go to dist/types/, which a
 // package.json marks as CommonJS (what the `require` condition loads), and the ESM condition's
 // dist/logmux.d.mts re-exports them, so TypeScript also sees one declaration of each class.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { relative, resolve, sep } from "node:path";
 import { build } from "esbuild";
 
 /** The library's only use of import.meta is createRequire(import.meta.url) (src/handlers/kit/lazy-require.ts). */
 const MODULE_URL = "__logmuxModuleUrl";
 
-const result = await build({
-  entryPoints: ["dist/index.js"],
-  outfile: "dist/logmux.cjs",
+/**
+ * Two bundles, one copy of each module. dist/worker.cjs holds what a worker process loads (the
+ * `logmux/worker` entry, src/worker-index.ts, and everything it imports); dist/logmux.cjs holds
+ * the rest and takes each of those modules from dist/worker.cjs, by way of the table of module
+ * namespaces (`__modules`) that bundle exports. A worker that imports `logmux/worker` loads 110
+ * KB instead of 370 (measured: 8 ms of CPU to require it against 12.5 ms for the whole, on the
+ * 2-core VM under load), and a class is the same object whichever entry it came through.
+ */
+const common = {
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -40,12 +47,97 @@ const result = await build({
   // which the package ships for that reason.
   sourcemap: true,
   logLevel: "warning",
-});
-// A warning here (such as another import.meta) means a bundle that misbehaves only when loaded.
-if (result.warnings.length > 0) {
-  console.error(`bundle.mjs: ${result.warnings.length} esbuild warning(s); fix them rather than ship them`);
+};
+
+/** Fails the build on any esbuild warning (such as another import.meta): a bundle that misbehaves only when loaded. */
+function noWarnings(result, what) {
+  if (result.warnings.length === 0) return;
+  console.error(
+    `bundle.mjs: ${result.warnings.length} esbuild warning(s) in ${what}; fix them rather than ship them`,
+  );
   process.exit(1);
 }
+
+const WORKER_ENTRY = resolve("dist/worker-index.js");
+// Which modules the worker bundle holds: the worker entry's import graph.
+const probe = await build({
+  ...common,
+  entryPoints: [WORKER_ENTRY],
+  write: false,
+  metafile: true,
+  sourcemap: false,
+});
+const workerModules = Object.keys(probe.metafile.inputs)
+  .map((input) => resolve(input))
+  .filter((path) => path.startsWith(resolve("dist")))
+  .sort();
+const keyOf = (path) => relative(resolve("dist"), path).split(sep).join("/");
+
+// Kept in dist/ (and shipped): the worker bundle's source map names it.
+const tableEntry = resolve("dist/worker-bundle.js");
+writeFileSync(
+  tableEntry,
+  `export * from "./worker-index.js";\n${workerModules
+    .map((path, i) => `import * as m${i} from "./${keyOf(path)}";\n`)
+    .join("")}export const __modules = {\n${workerModules
+    .map((path, i) => `  ${JSON.stringify(keyOf(path))}: m${i},\n`)
+    .join("")}};\n`,
+);
+const worker = await build({
+  ...common,
+  entryPoints: [tableEntry],
+  outfile: "dist/worker.cjs",
+  // The table is for dist/logmux.cjs, not for users: it stays readable but leaves the entry's
+  // names (Object.keys, and so the ESM entry's exports).
+  footer: {
+    js: `module.exports = ((all) => {
+  const entry = Object.defineProperty({}, "__modules", { value: all.__modules });
+  for (const name of Object.keys(all))
+    if (name !== "__modules") Object.defineProperty(entry, name, { get: () => all[name], enumerable: true });
+  return Object.defineProperty(entry, "__esModule", { value: true });
+})(module.exports);`,
+  },
+});
+noWarnings(worker, "dist/worker.cjs");
+
+const STUB_NAMESPACE = "worker-bundle";
+
+/** Resolves every module the worker bundle holds to its entry in that bundle's table. */
+const fromWorkerBundle = {
+  name: "from-worker-bundle",
+  setup(b) {
+    const held = new Set(workerModules);
+    b.onResolve({ filter: /^\.\/worker\.cjs$/ }, () => ({ path: "./worker.cjs", external: true }));
+    // A namespace of their own: in the file namespace, package.json's "type": "module" would make
+    // these CommonJS stubs ES modules.
+    b.onResolve({ filter: /^\./ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      return held.has(path) ? { path, namespace: STUB_NAMESPACE } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: STUB_NAMESPACE }, (args) => ({
+      contents: `module.exports = require("./worker.cjs").__modules[${JSON.stringify(keyOf(args.path))}];`,
+      resolveDir: resolve("dist"),
+      loader: "js",
+    }));
+  },
+};
+const result = await build({
+  ...common,
+  entryPoints: ["dist/index.js"],
+  outfile: "dist/logmux.cjs",
+  plugins: [fromWorkerBundle],
+});
+noWarnings(result, "dist/logmux.cjs");
+// The source map names each stub by its namespace; it stands for the module's own file, which the
+// package ships (only the names change, so every mapping keeps its meaning).
+const mapFile = "dist/logmux.cjs.map";
+const map = JSON.parse(readFileSync(mapFile, "utf8"));
+map.sources = map.sources.map((source) =>
+  source.startsWith(`${STUB_NAMESPACE}:`)
+    ? relative(resolve("dist"), source.slice(STUB_NAMESPACE.length + 1))
+    : source,
+);
+writeFileSync(mapFile, JSON.stringify(map));
 
 // The ESM entry loads the bundle with require(), not `import … from "./logmux.cjs"`: Node 20's
 // ESM loader runs its JavaScript CommonJS lexer over the whole bundle to guess export names, which
@@ -62,6 +154,16 @@ writeFileSync(
     `export const {\n${names.map((name) => `  ${name},\n`).join("")}} = createRequire(import.meta.url)("./logmux.cjs");\n`,
 );
 writeFileSync("dist/logmux.d.mts", 'export * from "./types/index.js";\n');
+
+// The same for `logmux/worker`, without the module table only dist/logmux.cjs reads.
+const workerNames = Object.keys(createRequire(import.meta.url)("../dist/worker.cjs")).sort();
+writeFileSync(
+  "dist/worker.mjs",
+  "// The ESM entry of logmux/worker: everything comes from the CommonJS bundle (see logmux.mjs).\n" +
+    'import { createRequire } from "node:module";\n\n' +
+    `export const {\n${workerNames.map((name) => `  ${name},\n`).join("")}} = createRequire(import.meta.url)("./worker.cjs");\n`,
+);
+writeFileSync("dist/worker.d.mts", 'export * from "./types/worker-index.js";\n');
 
 // logmux/http has no runtime import of the library (it only calls the logger it is given), so
 // its CommonJS build can be a bundle of its own without a second copy of any class: tsc's ESM

@@ -1,7 +1,6 @@
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { InvalidConfigError } from "./errors.js";
-import { LinePattern } from "./format/pattern.js";
 import { ACCEPTED_LEVELS_TEXT, LogLevel, parseLevel } from "./levels.js";
 
 /** Python-logging style default line: `2026-11-28 13:05:14,123 [INFO] DataProcessor - message`. */
@@ -226,8 +225,6 @@ export class LoggerConfig {
         `must be a string containing "%(message)s" (Python logging style), got ${describe(format)}`,
       );
     }
-    // Compiling it here turns an unknown placeholder into an error now, not at the first record.
-    new LinePattern(format, "strFormat");
     this.strFormat = format;
     this.maxFrameBytes = requirePositiveInt("maxFrameBytes", options.maxFrameBytes, 16 * 1024 * 1024);
     if (this.maxFrameBytes < 1024) {

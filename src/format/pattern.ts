@@ -25,47 +25,15 @@ import {
 } from "./line-cache.js";
 import { fieldText, logfmt } from "./logfmt.js";
 import { LogfmtWriter } from "./logfmt-bytes.js";
+import { compilePattern, type Field, FORMAT_KEYS, type Segment } from "./pattern-syntax.js";
 import { type ByteSink, type Bytes, bytesOf, copyBytes } from "./sink.js";
 import { errorTrailer } from "./stack.js";
 import { ASCTIME_BYTES, AsctimeCache } from "./time.js";
 
-/**
- * The `%(key)` names a format may use, as in Python's logging where they exist there, and
- * `%(fields)s` (the record's fields as logfmt). Any other name is a field of the record, as
- * Python's `extra`: `%(reqId)s` prints the field `reqId`, or `-` when the record has none.
- */
-export const FORMAT_KEYS = [
-  "asctime",
-  "created",
-  "data",
-  "fields",
-  "levelname",
-  "levelno",
-  "message",
-  "msecs",
-  "name",
-  "process",
-] as const;
-type FormatKey = (typeof FORMAT_KEYS)[number];
+export { type Field, FORMAT_KEYS };
 
 /** What `%(name)s` prints for a field the record does not have. */
 export const MISSING_FIELD_TEXT = "-";
-
-const PLACEHOLDER = /%%|%\((\w+)\)([-#0 +]*)(\d+)?(?:\.(\d+))?([sdifr])/g;
-
-export interface Field {
-  key: FormatKey | "field";
-  /** For key "field": the record field it names. */
-  fieldName: string;
-  leftAlign: boolean;
-  zeroPad: boolean;
-  width: number;
-  precision: number;
-  conversion: string;
-  /** True when the value can be copied as it is (no width, precision or conversion applies). */
-  plain: boolean;
-}
-type Segment = string | Field;
 
 /** Values of one record that fields draw on; the same shape for object and byte formatting. */
 interface RecordView {
@@ -114,9 +82,10 @@ export class LinePattern {
   /** Set when the line is "cacheable parts, message, cacheable parts" (the default format is). */
   readonly #lines: LineCache | undefined;
 
-  constructor(source: string, field = "strFormat") {
+  /** @param _field the option the format came from; every format compiles (unknown keys are fields). */
+  constructor(source: string, _field = "strFormat") {
     this.source = source;
-    this.#segments = compile(source, field);
+    this.#segments = compilePattern(source);
     this.#hasData = this.#segments.some((s) => typeof s !== "string" && s.key === "data");
     this.#hasFields = this.#segments.some((s) => typeof s !== "string" && s.key === "fields");
     this.#namedFields = new Set(
@@ -265,7 +234,7 @@ export class LinePattern {
         raw = view.pid;
         break;
       default:
-        // compile() admits only FORMAT_KEYS, so reaching here is a bug, not bad input.
+        // compilePattern() admits only FORMAT_KEYS, so reaching here is a bug, not bad input.
         throw new Error(`unhandled format key ${(field as Field).key}`);
     }
     return pad(convert(raw, field), field);
@@ -453,39 +422,4 @@ function convert(raw: string | number, field: Field): string {
       return field.precision >= 0 ? text.slice(0, field.precision) : text;
     }
   }
-}
-
-function compile(source: string, _fieldName: string): Segment[] {
-  const segments: Segment[] = [];
-  let last = 0;
-  let literal = "";
-  for (const match of source.matchAll(PLACEHOLDER)) {
-    literal += source.slice(last, match.index);
-    last = match.index + match[0].length;
-    if (match[0] === "%%") {
-      literal += "%";
-      continue;
-    }
-    const key = match[1]!;
-    const known = (FORMAT_KEYS as readonly string[]).includes(key);
-    if (literal !== "") segments.push(literal);
-    literal = "";
-    const flags = match[2] ?? "";
-    const width = match[3] === undefined ? 0 : Number(match[3]);
-    const precision = match[4] === undefined ? -1 : Number(match[4]);
-    const conversion = match[5]!;
-    segments.push({
-      key: known ? (key as FormatKey) : "field",
-      fieldName: known ? "" : key,
-      leftAlign: flags.includes("-"),
-      zeroPad: flags.includes("0"),
-      width,
-      precision,
-      conversion,
-      plain: width === 0 && precision < 0 && conversion === "s",
-    });
-  }
-  literal += source.slice(last);
-  if (literal !== "") segments.push(literal);
-  return segments;
 }

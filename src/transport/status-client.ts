@@ -2,8 +2,8 @@ import { isAbsolute } from "node:path";
 import { parseIpcPath } from "../config.js";
 import { InvalidConfigError, NoMasterError, ProtocolError, StatusTimeoutError } from "../errors.js";
 import { MessageType } from "../protocol/constants.js";
-import { FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import { encodeStatusQuery } from "../protocol/encoder.js";
+import { FrameReader, frameText, frameType } from "../protocol/frame-reader.js";
 import type { MasterStatus } from "../protocol/status.js";
 import { connectUnix } from "./client.js";
 

@@ -1,7 +1,13 @@
 import type { Socket } from "node:net";
 import { MessageType } from "../protocol/constants.js";
-import { decodeU64Message, decodeWelcome, FrameReader, frameText, frameType } from "../protocol/decoder.js";
 import { encodeShutdown, type WorkerEnd } from "../protocol/encoder.js";
+import {
+  decodeU64Message,
+  decodeWelcome,
+  FrameReader,
+  frameText,
+  frameType,
+} from "../protocol/frame-reader.js";
 import { Backoff, connectUnix } from "../transport/client.js";
 import type { Backlog } from "./backlog.js";
 import { idleSocketFd, writeFully } from "./sync-write.js";

@@ -220,6 +220,12 @@ describe("the packed package", () => {
 });
 
 describe("CommonJS and ESM consumers of the installed package", () => {
+  it("logmux/worker loads the worker's bundle and not the master's", async () => {
+    const report = await runConsumer(process.execPath, "worker-only.cjs", join(packed.dir, "none.sock"));
+    assert.deepEqual(report.loaded, ["logmux/dist/worker.cjs"]);
+    assert.ok(report.names >= 20);
+  });
+
   for (const node of ["20", "22"] as const) {
     it(`on Node ${node}: require() then import(), the same classes, and an error from one is instanceof the other's`, async (t) => {
       const binary = node === "20" ? process.execPath : await node22(t);
@@ -233,6 +239,14 @@ describe("CommonJS and ESM consumers of the installed package", () => {
         resolved: join(packed.installed, "dist", "integrations", "http.cjs"),
       });
       assert.ok(report.requireNames.includes("WorkerLogger") && report.requireNames.length >= 30);
+      // logmux/worker: the worker's part of the same classes, not copies of them.
+      assert.equal(report.worker.resolved, join(packed.installed, "dist", "worker.cjs"));
+      assert.equal(report.worker.sameClassesRequired, true);
+      assert.equal(report.worker.sameClassesImported, true);
+      assert.ok(
+        report.worker.required.includes("WorkerLogger") && !report.worker.required.includes("MasterLogger"),
+      );
+      assert.ok(!report.worker.required.includes("__modules"), "the module table is not part of the entry");
       assert.deepEqual(report.importNames, report.requireNames);
       assert.deepEqual(report.differing, []);
       assert.deepEqual(report.thrownByRequiredClass, {

@@ -10,6 +10,19 @@ async function main() {
     differing: Object.keys(cjs).filter((name) => cjs[name] !== esm[name]),
     resolved: require.resolve("logmux"),
     node: process.version,
+    worker: {
+      required: Object.keys(require("logmux/worker")).sort(),
+      sameClassesRequired: ["WorkerLogger", "LoggerConfig", "LogLevel", "InvalidConfigError"].every(
+        (name) => require("logmux/worker")[name] === cjs[name],
+      ),
+      sameClassesImported: await (async () => {
+        const w = await import("logmux/worker");
+        return ["WorkerLogger", "LoggerConfig", "LogLevel", "InvalidConfigError"].every(
+          (name) => w[name] === esm[name],
+        );
+      })(),
+      resolved: require.resolve("logmux/worker"),
+    },
     http: {
       required: typeof require("logmux/http").httpLogger,
       imported: typeof (await import("logmux/http")).httpLogger,
