@@ -38,7 +38,8 @@ Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for l
 
 At least one of --file, --console, --discord, --telegram, --slack is required.
 Webhook URLs and tokens are secrets: prefer --config with a file only the service user can read.
-Exit status: 0 stopped cleanly, 1 could not start (socket in use, file not writable), 2 bad flags.`;
+Exit status: 0 stopped cleanly, 1 could not start (socket or metrics port in use, file not writable),
+2 bad flags.`;
 
 /** Everything `logmux master` can be told, by flag or by config file. */
 export interface MasterSettings {

@@ -255,6 +255,42 @@ describe("metrics endpoint", () => {
     assert.equal(gate.received.length, 50);
   });
 
+  it("shows reading paused and the worker's spool while a healthy handler's queue is full", async (t) => {
+    const gate = new GateHandler();
+    // A long stall timeout keeps the gate "healthy": the master pauses reading instead of dropping.
+    const rig = await startMaster(t, [gate], { maxQueueBytes: 64 * 1024, handlerStallMs: 600_000 });
+    const count = 20_000;
+    const child = forkFixture(t, "worker.js", {
+      config: {
+        ...rig.options,
+        onBackpressure: "block",
+        maxBacklogBytes: 256 * 1024,
+        maxBatchBytes: 16 * 1024,
+      },
+      name: "spiller",
+      count,
+      chunk: 2000,
+      messageBytes: 60,
+    });
+    // About 2 MB of records against 64 KiB of queue, the socket's buffers and a 256 KiB backlog:
+    // by the time the log calls return, the overflow is in the spool (written synchronously).
+    await nextMessage(child, "logged");
+    let body = await scrapeAccepted(t, rig.url);
+    assert.match(body, /^logmux_reading_paused 1$/m);
+    assert.match(body, /^logmux_spool_files 1$/m);
+    const spooled = Number(/^logmux_spool_bytes (\d+)$/m.exec(body)?.[1]);
+    assert.ok(spooled > 256 * 1024, `spool bytes ${spooled}:\n${body}`);
+    gate.open();
+    await nextMessage(child, "done");
+    await exited(child);
+    body = await scrapeAccepted(t, rig.url);
+    assert.match(body, /^logmux_reading_paused 0$/m);
+    assert.match(body, /^logmux_spool_bytes 0$/m);
+    assert.match(body, /^logmux_spool_files 0$/m);
+    assert.match(body, new RegExp(`^logmux_records_received_total\\{worker="spiller"\\} ${count}$`, "m"));
+    assert.equal(gate.received.length, count);
+  });
+
   it("counts protocol errors by reason", async (t) => {
     const rig = await startMaster(t, [new CollectHandler()], { handshakeTimeoutMs: 100 });
     const closed = (socket: ReturnType<typeof createConnection>): Promise<void> =>
@@ -317,7 +353,7 @@ describe("metrics options", () => {
     ["metrics.port", "9464"],
   ];
   for (const [field, value] of refused) {
-    it(`refuses ${field} = ${String(value)} at construction, naming the field`, (t) => {
+    it(`refuses ${field} = ${JSON.stringify(value)} at construction, naming the field`, (t) => {
       const metrics = field === "metrics" ? value : { port: value };
       assert.throws(
         () => new MasterLogger(config(t), [], { metrics } as MasterLoggerOptions),
