@@ -73,7 +73,10 @@ export class UnsafePathError extends LogmuxError {
   }
 }
 
-/** The master could not listen on its socket for a reason other than another master holding it. */
+/**
+ * The master could not listen on its socket for a reason other than another master holding it, or
+ * could not serve its metrics (then `path` is the metrics URL, e.g. `http://127.0.0.1:9464/metrics`).
+ */
 export class ListenFailedError extends LogmuxError {
   readonly code = "LOGMUX_LISTEN_FAILED";
   readonly path: string;

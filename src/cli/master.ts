@@ -2,7 +2,7 @@
 // Runs until SIGTERM/SIGINT (then drains and exits 0); SIGHUP reopens the log file (logrotate).
 import { readFileSync } from "node:fs";
 import { LoggerConfig } from "../config.js";
-import { InvalidConfigError } from "../errors.js";
+import { InvalidConfigError, ListenFailedError } from "../errors.js";
 import type { BaseLogHandler } from "../handlers/base.js";
 import { DiscordLogHandler } from "../handlers/chat/discord.js";
 import { SlackLogHandler } from "../handlers/chat/slack.js";
@@ -11,6 +11,7 @@ import { ConsoleLogHandler } from "../handlers/console.js";
 import { FileLogHandler } from "../handlers/file.js";
 import { LEVEL_NAMES } from "../levels.js";
 import { MasterLogger } from "../master/master.js";
+import { type MetricsOptions, resolveMetricsOptions } from "../master/metrics-options.js";
 import { EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "./args.js";
 import { packageVersion } from "./version.js";
 
@@ -30,12 +31,15 @@ Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for l
   --telegram <token:chat> send WARNING and above to a Telegram chat (BOT_TOKEN:CHAT_ID)
   --slack <url>          send WARNING and above to a Slack incoming webhook
   --alert-level <name>   lowest level sent to Discord/Telegram/Slack (default WARNING)
+  --metrics <host:port>  serve Prometheus metrics at http://host:port/metrics (default: off;
+                         a port alone listens on 127.0.0.1)
   --config <file.json>   read these settings from a JSON file; flags given too override it
   -h, --help             show this help
 
 At least one of --file, --console, --discord, --telegram, --slack is required.
 Webhook URLs and tokens are secrets: prefer --config with a file only the service user can read.
-Exit status: 0 stopped cleanly, 1 could not start (socket in use, file not writable), 2 bad flags.`;
+Exit status: 0 stopped cleanly, 1 could not start (socket or metrics port in use, file not writable),
+2 bad flags.`;
 
 /** Everything `logmux master` can be told, by flag or by config file. */
 export interface MasterSettings {
@@ -49,6 +53,7 @@ export interface MasterSettings {
   telegram?: string;
   slack?: string;
   alertLevel?: string;
+  metrics?: string;
 }
 
 /** Setting name -> its flag, and the JSON type the config file must give it. */
@@ -63,6 +68,7 @@ const SETTINGS: Record<keyof MasterSettings, { flag: string; type: "string" | "b
   telegram: { flag: "--telegram", type: "string" },
   slack: { flag: "--slack", type: "string" },
   alertLevel: { flag: "--alert-level", type: "string" },
+  metrics: { flag: "--metrics", type: "string" },
 };
 
 const SECRET_SETTINGS = new Set<keyof MasterSettings>(["discord", "telegram", "slack"]);
@@ -106,6 +112,7 @@ interface Built {
   config: LoggerConfig;
   handlers: BaseLogHandler[];
   file: FileLogHandler | undefined;
+  metrics: MetricsOptions | undefined;
   /** What the banner says: never a URL or a token. */
   outputs: string[];
 }
@@ -209,7 +216,28 @@ export function buildMaster(settings: MasterSettings, origin: Origin): Built {
   if (handlers.length === 0) {
     throw new UsageError("nothing to write to: give --file, --console, --discord, --telegram or --slack");
   }
-  return { config, handlers, file, outputs };
+  const metrics =
+    settings.metrics === undefined ? undefined : metricsAddress(settings.metrics, origin("metrics"));
+  return { config, handlers, file, metrics, outputs };
+}
+
+/** `host:port`, `[v6]:port` or a port alone (on 127.0.0.1), checked as MasterLogger checks it. */
+function metricsAddress(value: string, origin: string): MetricsOptions {
+  const match = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d+)$/.exec(value);
+  if (match === null || match[2] === "") {
+    throw new UsageError(
+      `${origin}: expected HOST:PORT such as 127.0.0.1:9464, [::1]:9464 or a port alone, got ${JSON.stringify(value)}`,
+    );
+  }
+  const host = match[1] ?? match[2];
+  const metrics: MetricsOptions = { port: Number(match[3]) };
+  if (host !== undefined) metrics.host = host;
+  try {
+    resolveMetricsOptions(metrics);
+  } catch (error) {
+    throw error instanceof InvalidConfigError ? usageFrom(origin, error) : error;
+  }
+  return metrics;
 }
 
 /** The master could not start for a reason outside the command line (exit 1). */
@@ -227,6 +255,7 @@ export async function masterCommand(argv: readonly string[]): Promise<number> {
     telegram: { type: "string" },
     slack: { type: "string" },
     "alert-level": { type: "string" },
+    metrics: { type: "string" },
     config: { type: "string" },
   });
   if (values.help) {
@@ -245,6 +274,7 @@ export async function masterCommand(argv: readonly string[]): Promise<number> {
     telegram: values.telegram,
     slack: values.slack,
     alertLevel: values["alert-level"],
+    metrics: values.metrics,
   };
   const settings: MasterSettings = { ...fromFile };
   for (const [key, value] of Object.entries(fromFlags)) {
@@ -268,8 +298,8 @@ export async function masterCommand(argv: readonly string[]): Promise<number> {
   return run(built);
 }
 
-async function run({ config, handlers, file, outputs }: Built): Promise<number> {
-  const master = new MasterLogger(config, handlers);
+async function run({ config, handlers, file, metrics, outputs }: Built): Promise<number> {
+  const master = new MasterLogger(config, handlers, metrics === undefined ? {} : { metrics });
   // Signals are hooked before anything can announce readiness: a SIGTERM that follows the banner
   // at once (or arrives during startup) must still drain, not kill.
   let stopping: NodeJS.Signals | undefined;
@@ -321,7 +351,12 @@ async function run({ config, handlers, file, outputs }: Built): Promise<number> 
   try {
     await master.ready();
   } catch (error) {
-    process.stderr.write(`logmux master: cannot listen on ${config.path}: ${(error as Error).message}\n`);
+    // The metrics server's error names its own address.
+    const what =
+      metrics !== undefined && error instanceof ListenFailedError && error.path.startsWith("http://")
+        ? ""
+        : `cannot listen on ${config.path}: `;
+    process.stderr.write(`logmux master: ${what}${(error as Error).message}\n`);
     await master.shutdown();
     return EXIT_FAILURE;
   }
@@ -329,7 +364,8 @@ async function run({ config, handlers, file, outputs }: Built): Promise<number> 
     master.info(`logmux master started (pid ${process.pid}), listening on ${config.path}`);
     process.stderr.write(
       `logmux master ${packageVersion()}: listening on ${config.path} (pid ${process.pid}); ` +
-        `level ${LEVEL_NAMES[config.baseLevel]}; ${outputs.join("; ")}\n`,
+        `level ${LEVEL_NAMES[config.baseLevel]}; ${outputs.join("; ")}` +
+        `${metrics === undefined ? "" : `; metrics at ${master.metricsAddress()?.url}`}\n`,
     );
   }
   return finished;

@@ -38,6 +38,18 @@ export interface ConnectionParts {
 }
 
 /**
+ * Why a connection was closed for breaking the protocol, for the metrics' `reason` label: a
+ * handshake or frame that took too long, a connection that ended inside a frame, a frame that
+ * failed to decode (or broke the message rules), or a fault of the master's own.
+ */
+export type ProtocolErrorReason =
+  | "handshake_timeout"
+  | "frame_timeout"
+  | "truncated_frame"
+  | "invalid_frame"
+  | "internal";
+
+/**
  * Every connection to the master's socket: accepting it, holding it to its deadlines, routing its
  * frames (every byte is untrusted: a bad frame closes only its connection, reported once), and
  * what its close means for the worker behind it.
@@ -47,6 +59,14 @@ export class Connections {
   readonly #sessions = new Set<Session>();
   /** Connections closed for breaking the protocol since the master started. */
   protocolErrors = 0;
+  /** The same, by reason; the counts add up to {@link protocolErrors}. */
+  readonly protocolErrorsByReason: Record<ProtocolErrorReason, number> = {
+    handshake_timeout: 0,
+    frame_timeout: 0,
+    truncated_frame: 0,
+    invalid_frame: 0,
+    internal: 0,
+  };
 
   constructor(parts: ConnectionParts) {
     this.#parts = parts;
@@ -77,7 +97,7 @@ export class Connections {
         return;
       }
       session.watchFrame(options.frameTimeoutMs, () =>
-        this.#protocolFailure(session, new ProtocolError(frameTimeout)),
+        this.#protocolFailure(session, new ProtocolError(frameTimeout), "frame_timeout"),
       );
     });
     socket.on("end", () => {
@@ -88,6 +108,7 @@ export class Connections {
         this.#protocolFailure(
           session,
           new ProtocolError(`connection ended ${reader.bufferedBytes} bytes into a frame`),
+          "truncated_frame",
         );
         return;
       }
@@ -99,7 +120,7 @@ export class Connections {
     socket.on("close", () => this.#onClose(session));
     const handshake = `no HELLO or STATUS_QUERY within ${options.handshakeTimeoutMs} ms`;
     session.handshakeTimer = session.deadline(options.handshakeTimeoutMs, () =>
-      this.#protocolFailure(session, new ProtocolError(handshake)),
+      this.#protocolFailure(session, new ProtocolError(handshake), "handshake_timeout"),
     );
   }
 
@@ -131,8 +152,9 @@ export class Connections {
     for (const session of this.#sessions) session.socket.destroy();
   }
 
-  #protocolFailure(session: Session, error: unknown): void {
+  #protocolFailure(session: Session, error: unknown, kind?: ProtocolErrorReason): void {
     this.protocolErrors++;
+    this.protocolErrorsByReason[kind ?? (error instanceof ProtocolError ? "invalid_frame" : "internal")]++;
     const reason =
       error instanceof ProtocolError ? error.message : `internal error: ${describeError(error, [])}`;
     this.#parts.log.warning(`Closed connection from ${session.label()}: protocol error: ${reason}`);
@@ -180,9 +202,8 @@ export class Connections {
         return;
       case MessageType.DROPS: {
         const total = decodeU64Message(frame, "DROPS");
-        if (total > instance.recordsDropped) {
-          const delta = total - instance.recordsDropped;
-          instance.recordsDropped = total;
+        const delta = this.#parts.registry.workerDropped(instance, total);
+        if (delta > 0) {
           this.#parts.log.warning(
             `${session.label()} dropped ${delta} records under backpressure (onBackpressure "drop"); ${total} in total`,
           );
@@ -229,8 +250,7 @@ export class Connections {
     }
     const { registry, dispatcher, acks } = this.#parts;
     instance.dispatchedSeq = seq;
-    instance.recordsReceived += batch.count;
-    registry.recordsReceived += batch.count;
+    registry.received(instance, batch.count);
     acks.track(instance, dispatcher.dispatch(batch), seq);
     // With no handler nothing settles on its own: the batch is acknowledged at once.
     if (dispatcher.queues.length === 0) dispatcher.recheck();

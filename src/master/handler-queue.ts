@@ -58,6 +58,8 @@ export class HandlerQueue {
   delivered = 0;
   dropped = 0;
   failures = 0;
+  /** Records in pushes that threw or rejected (counted in {@link delivered} too: they settled). */
+  failedRecords = 0;
 
   constructor(
     handler: BaseLogHandler,
@@ -160,6 +162,7 @@ export class HandlerQueue {
       result = this.handler[kPushBatches](batches, this.#minLevel);
     } catch (error) {
       this.failures++;
+      this.failedRecords += records;
       this.#onFailure(error);
       this.#settle(lastTicket, records);
       return;
@@ -175,6 +178,7 @@ export class HandlerQueue {
       () => this.#settle(lastTicket, records),
       (error: unknown) => {
         this.failures++;
+        this.failedRecords += records;
         this.#onFailure(error);
         this.#settle(lastTicket, records);
       },

@@ -8,16 +8,18 @@ import { BatchBuilder } from "../protocol/encoder.js";
 import type { RecordSource } from "../protocol/record-batch.js";
 import type { MasterStatus, WorkerHealth } from "../protocol/status.js";
 import { describeError } from "../redact.js";
-import { ensureStateDirectories } from "../state/dirs.js";
+import { ensureStateDirectories, spoolDir } from "../state/dirs.js";
 import { listenUnix, removeSocketFile } from "../transport/server.js";
 import { Acks } from "./acks.js";
 import { Connections } from "./connections.js";
 import { Dispatcher } from "./dispatcher.js";
 import { CommitJournal } from "./journal.js";
+import { type MetricsAddress, MetricsServer } from "./metrics.js";
 import { type MasterLoggerOptions, resolveMasterOptions } from "./options.js";
 import { SpoolRecovery } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { labelOf, type MasterLog, Reports } from "./reports.js";
+import { WorkerCounts } from "./worker-counts.js";
 
 /**
  * The aggregating end: listens on the config's Unix socket, reads every worker's batches, and
@@ -47,6 +49,7 @@ export class MasterLogger extends LoggerBase {
   readonly #reports: Reports;
   readonly #recovery: SpoolRecovery;
   readonly #connections: Connections;
+  readonly #metrics: MetricsServer | undefined;
   readonly #ready: Promise<void>;
   readonly #startedAt = Date.now();
   #server: Server | undefined;
@@ -110,11 +113,13 @@ export class MasterLogger extends LoggerBase {
         reportError: (error) => reports.handlerError(queue, error),
       });
     }
+    const counts = resolved.metrics && new WorkerCounts(resolved.metrics.maxWorkerLabels);
     const registry = new Registry({
       deadWorkerGraceMs: config.deadWorkerGraceMs,
       committed: (id) => acks.committed(id),
       awaitingAck: (instance) => acks.isAwaiting(instance),
       warning: log.warning,
+      counts,
     });
     this.#registry = registry;
     this.#recovery = new SpoolRecovery(config.socketPath, config.maxFrameBytes, {
@@ -136,7 +141,17 @@ export class MasterLogger extends LoggerBase {
       running: () => this.#phase === "running",
       status: () => this.status(),
     });
-    this.#ready = this.#listen();
+    this.#metrics =
+      resolved.metrics &&
+      counts &&
+      new MetricsServer(resolved.metrics, {
+        registry,
+        dispatcher,
+        connections: this.#connections,
+        counts,
+        spoolDir: spoolDir(config.socketPath),
+      });
+    this.#ready = Promise.all([this.#listen(), this.#metrics?.listen()]).then(() => {});
     // ready() is how callers see a failure; this keeps an unobserved failure from crashing the process.
     this.#ready.catch(() => {});
   }
@@ -178,9 +193,17 @@ export class MasterLogger extends LoggerBase {
     this.#recovery.start();
   }
 
-  /** Resolves once the master listens; rejects with a clear error (e.g. the path is in use). */
+  /**
+   * Resolves once the master listens (and serves its metrics, when `options.metrics` asks);
+   * rejects with a clear error (e.g. the path is in use, or the metrics port).
+   */
   ready(): Promise<void> {
     return this.#ready;
+  }
+
+  /** Where the Prometheus metrics are served (options.metrics), once ready() resolved; else undefined. */
+  metricsAddress(): MetricsAddress | undefined {
+    return this.#metrics?.address();
   }
 
   isRunning(): boolean {
@@ -266,6 +289,7 @@ export class MasterLogger extends LoggerBase {
     await withDeadline(serverClosed, Date.now() + 100);
     this.#recovery.close();
     this.#acks.close();
+    await this.#metrics?.close();
     this.#phase = "closed";
   }
 }

@@ -1,4 +1,9 @@
 import { InvalidConfigError } from "../errors.js";
+import {
+  type MetricsOptions,
+  type ResolvedMetricsOptions,
+  resolveMetricsOptions,
+} from "./metrics-options.js";
 
 /** Options for {@link MasterLogger} beyond the shared {@link LoggerConfig}. */
 export interface MasterLoggerOptions {
@@ -41,6 +46,14 @@ export interface MasterLoggerOptions {
    * @example { name: "aggregator" }
    */
   name?: string;
+  /**
+   * Serve Prometheus metrics (records per worker and handler, queues, stalls, workers by state,
+   * spool bytes, protocol errors, event-loop delay) over HTTP at `http://host:port/metrics`;
+   * docs/metrics.md lists them. Off unless given.
+   * @default undefined (no metrics endpoint)
+   * @example { metrics: { port: 9464 } }
+   */
+  metrics?: MetricsOptions;
 }
 
 /** {@link MasterLoggerOptions} with every default applied and every value checked. */
@@ -50,6 +63,7 @@ export interface ResolvedMasterOptions {
   readonly handshakeTimeoutMs: number;
   readonly frameTimeoutMs: number;
   readonly name: string;
+  readonly metrics: ResolvedMetricsOptions | undefined;
 }
 
 /** Applies the defaults; throws InvalidConfigError naming the first field that is not accepted. */
@@ -70,5 +84,5 @@ export function resolveMasterOptions(options: MasterLoggerOptions): ResolvedMast
   if (typeof resolved.name !== "string" || resolved.name === "") {
     throw new InvalidConfigError("name", `expected a non-empty string, got ${String(resolved.name)}`);
   }
-  return resolved;
+  return { ...resolved, metrics: resolveMetricsOptions(options.metrics) };
 }

@@ -167,9 +167,8 @@ export class SpoolRecovery {
           const { seq, batch } = decodeBatch(frame, source);
           if (seq <= instance.dispatchedSeq) continue; // the socket (or an earlier replay) delivered it
           instance.dispatchedSeq = seq;
-          instance.recordsReceived += batch.count;
+          registry.received(instance, batch.count);
           records += batch.count;
-          registry.recordsReceived += batch.count;
           lastTicket = dispatcher.dispatch(batch);
           lastSeq = seq;
         }

@@ -1,5 +1,6 @@
 import type { WorkerHealth } from "../protocol/status.js";
 import type { Session } from "./session.js";
+import type { WorkerCounts } from "./worker-counts.js";
 
 /** Per-instance state that outlives a connection, so a reconnecting worker is not re-delivered. */
 export interface Instance {
@@ -36,6 +37,8 @@ export interface RegistryOptions {
   awaitingAck(instance: Instance): boolean;
   /** The master's WARNING, for "appears dead". */
   warning(message: string): void;
+  /** Per worker name counts for the metrics endpoint, when it is on. */
+  counts?: WorkerCounts | undefined;
 }
 
 /**
@@ -76,6 +79,22 @@ export class Registry {
       this.#forgetOld();
     }
     return instance;
+  }
+
+  /** A batch's records handed to the handlers, from the worker's socket or its spool. */
+  received(instance: Instance, records: number): void {
+    instance.recordsReceived += records;
+    this.recordsReceived += records;
+    this.#options.counts?.received(instance.name, records);
+  }
+
+  /** The worker's DROPS report (a running total); returns how many records it adds. */
+  workerDropped(instance: Instance, total: number): number {
+    const added = total - instance.recordsDropped;
+    if (added <= 0) return 0;
+    instance.recordsDropped = total;
+    this.#options.counts?.dropped(instance.name, added);
+    return added;
   }
 
   get(id: string): Instance | undefined {
