@@ -1,15 +1,16 @@
 // FileLogHandler's own rotation, the handler alone on real files: options, where a rotation falls,
 // names, retention, gzip (read back with node:zlib and checked by the real gzip), and the timers.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { localDate } from "../../src/handlers/rotation/naming.js";
 import { parseInterval, parseSize } from "../../src/handlers/rotation/options.js";
 import { kRotationClock, nextLocalMidnight } from "../../src/handlers/rotation/rotator.js";
 import { FileLogHandler, InvalidConfigError, LogLevel, type LogRecord } from "../../src/index.js";
-import { tempDir, waitFor } from "../helpers/processes.js";
+import { exited, forkFixture, nextMessage, tempDir, waitFor } from "../helpers/processes.js";
 import { assertGzipAccepts, linesOf, readRotatedLog, rotatedNames } from "../helpers/rotated.js";
 
 /** With its newline. */
@@ -230,6 +231,40 @@ describe("FileLogHandler gzip of rotated files", () => {
       parts.map((p) => p.text),
       ["a1\na2\n", "b1\n", ""],
     );
+  });
+});
+
+describe("FileLogHandler gzip killed midway", () => {
+  it("SIGKILL while gzipping leaves the rotated file whole; the next start gzips it completely", async (t) => {
+    const dir = tempDir(t);
+    const plain = join(dir, "app.2001-01-01.001.log");
+    // Incompressible, so deflating it takes long enough (hundreds of ms) to be caught midway.
+    const content = randomBytes(48 * 1024 * 1024);
+    const sha = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
+    writeFileSync(plain, content);
+    const child = forkFixture(t, "gzip-child.js", { file: join(dir, "app.log") });
+    const compressed = nextMessage(child, "compressed").then(
+      () => true,
+      () => false,
+    );
+    await nextMessage(child, "ready");
+    // No event says how far a gzip in another process has got: the .gz.tmp's size does.
+    await waitFor(
+      () => (statSync(`${plain}.gz.tmp`, { throwIfNoEntry: false })?.size ?? 0) > 0,
+      10_000,
+      "the gzip under way",
+    );
+    child.kill("SIGKILL");
+    await exited(child);
+    assert.equal(await compressed, false, "killed before the gzip finished");
+    assert.equal(existsSync(`${plain}.gz`), false);
+    assert.equal(sha(readFileSync(plain)), sha(content), "the rotated file is whole");
+
+    const handler = open(t, dir, { rotate: { size: "1GB", compress: true } });
+    await handler.compressed();
+    assert.deepEqual(readdirSync(dir).sort(), ["app.2001-01-01.001.log.gz", "app.log"]);
+    assertGzipAccepts(`${plain}.gz`);
+    assert.equal(sha(gunzipSync(readFileSync(`${plain}.gz`))), sha(content));
   });
 });
 
