@@ -2,7 +2,7 @@
 // names, retention, gzip (read back with node:zlib and checked by the real gzip), and the timers.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -16,6 +16,8 @@ import { assertGzipAccepts, linesOf, readRotatedLog, rotatedNames } from "../hel
 /** With its newline. */
 const LINE_BYTES = 40;
 const SLICE = 10;
+/** Above the largest pid_max Linux allows (2^22): no process has it. */
+const DEAD_PID = 2 ** 22 + 1;
 
 /** Slice `s`: SLICE lines "s<slice> l<line> xxx…", each LINE_BYTES long with its newline. */
 function slice(s: number): LogRecord[] {
@@ -211,21 +213,26 @@ describe("FileLogHandler gzip of rotated files", () => {
     assertAllInOrder(dir, 9);
   });
 
-  it("a start after a crash mid-gzip: a .gz.tmp is deleted and its file gzipped again; a .gz next to its file wins", async (t) => {
+  it("a start after a crash mid-gzip: a dead process's temp file is deleted and its file gzipped again; a .gz next to its file wins", async (t) => {
     const dir = tempDir(t);
     const a = join(dir, "app.2001-01-01.001.log");
     const b = join(dir, "app.2001-01-01.002.log");
     writeFileSync(a, "a1\na2\n");
-    writeFileSync(`${a}.gz.tmp`, gzipSync("a1\n").subarray(0, 8)); // cut short
+    writeFileSync(`${a}.gz.${DEAD_PID}.tmp`, gzipSync("a1\n").subarray(0, 8)); // cut short
     writeFileSync(b, "b1\n");
     writeFileSync(`${b}.gz`, gzipSync("b1\n"));
+    // A live process's (another master's, started by mistake on the same file) is left alone.
+    const live = `${b}.gz.${process.ppid}.tmp`;
+    writeFileSync(live, "someone else's");
     const handler = open(t, dir, { rotate: { size: "1MB", compress: true } });
     await handler.compressed();
     assert.deepEqual(readdirSync(dir).sort(), [
       "app.2001-01-01.001.log.gz",
       "app.2001-01-01.002.log.gz",
+      `app.2001-01-01.002.log.gz.${process.ppid}.tmp`,
       "app.log",
     ]);
+    rmSync(live);
     const parts = readRotatedLog(dir);
     assert.deepEqual(
       parts.map((p) => p.text),
@@ -248,9 +255,9 @@ describe("FileLogHandler gzip killed midway", () => {
       () => false,
     );
     await nextMessage(child, "ready");
-    // No event says how far a gzip in another process has got: the .gz.tmp's size does.
+    // No event says how far a gzip in another process has got: its temp file's size does.
     await waitFor(
-      () => (statSync(`${plain}.gz.tmp`, { throwIfNoEntry: false })?.size ?? 0) > 0,
+      () => (statSync(`${plain}.gz.${child.pid}.tmp`, { throwIfNoEntry: false })?.size ?? 0) > 0,
       10_000,
       "the gzip under way",
     );

@@ -4,20 +4,43 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 
 /**
- * Gzips `plain` to `plain.gz` without losing it at any point: the output goes to `plain.gz.tmp`,
- * is flushed to disk, renamed into place, and only then is `plain` deleted. A crash before the
- * rename leaves `plain` whole (and a `.gz.tmp` the next start deletes); after it, a complete `.gz`
- * (and perhaps `plain` too, which the next start deletes). Deflating runs on libuv's thread pool,
- * so the event loop only passes chunks along. Rejects on failure or abort, with `.gz.tmp` removed.
+ * Where this process gzips `plain` to. The pid makes it this process's own: a second master
+ * started by mistake on the same file (it fails to listen, but has opened the handler) never
+ * writes into, renames or deletes the first one's half-written output.
+ */
+export function gzipTempName(plain: string, pid = process.pid): string {
+  return `${plain}.gz.${pid}.tmp`;
+}
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Gzips `plain` to `plain.gz` without losing it at any point: the output goes to a temp file of
+ * this process's own ({@link gzipTempName}), created exclusively, is flushed to disk, renamed into
+ * place, and only then is `plain` deleted. A crash before the rename leaves `plain` whole (and a
+ * temp file the next start deletes); after it, a complete `.gz` (and perhaps `plain` too, which
+ * the next start deletes). Deflating runs on libuv's thread pool, so the event loop only passes
+ * chunks along. Rejects on failure or abort, with the temp file removed.
  */
 export async function gzipFile(plain: string, signal: AbortSignal): Promise<void> {
-  const tmp = `${plain}.gz.tmp`;
+  const tmp = gzipTempName(plain);
+  let created = false;
   try {
     // The .gz gets the rotated file's own permissions: a log readable only by its group stays so.
     const { mode } = await stat(plain);
-    await pipeline(createReadStream(plain), createGzip(), createWriteStream(tmp, { mode: mode & 0o777 }), {
-      signal,
+    const out = createWriteStream(tmp, { flags: "wx", mode: mode & 0o777 });
+    out.once("open", () => {
+      created = true;
     });
+    await pipeline(createReadStream(plain), createGzip(), out, { signal });
     const handle = await open(tmp, "r");
     try {
       await handle.sync();
@@ -27,7 +50,7 @@ export async function gzipFile(plain: string, signal: AbortSignal): Promise<void
     signal.throwIfAborted();
     await rename(tmp, `${plain}.gz`);
   } catch (error) {
-    await unlink(tmp).catch(() => {});
+    if (created) await unlink(tmp).catch(() => {});
     throw error;
   }
   await unlink(plain).catch(() => {});

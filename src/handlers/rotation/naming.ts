@@ -13,11 +13,12 @@ export interface RotatedFile {
   /** Local date (YYYY-MM-DD) of the file's first line. */
   date: string;
   seq: number;
-  /** The uncompressed name's full path; `.gz` and `.gz.tmp` are it plus a suffix. */
+  /** The uncompressed name's full path; `.gz` and the gzip temp files are it plus a suffix. */
   plain: string;
   hasPlain: boolean;
   hasGz: boolean;
-  hasTmp: boolean;
+  /** Pids of the processes whose gzip temp files (`<plain>.gz.<pid>.tmp`) are there. */
+  tmpPids: number[];
 }
 
 function escapeRegExp(text: string): string {
@@ -33,7 +34,7 @@ export function localDate(ms: number): string {
 
 /**
  * Names of the rotated files of one log file: `app.log` rotates to `app.2026-12-02.001.log`, then
- * `app.2026-12-02.001.log.gz` once compressed. The date (the local date the file began) comes
+ * `app.2026-12-02.001.log.gz` once compressed (by way of `app.2026-12-02.001.log.gz.<pid>.tmp`). The date (the local date the file began) comes
  * before the sequence, so names sort by when their lines were written; the extension stays last,
  * so editors and `zless` still know the file for what it is. Only names matching this pattern
  * exactly are ever listed, compressed or deleted.
@@ -50,7 +51,7 @@ export class RotatedNames {
     this.#ext = extname(name);
     this.#stem = name.slice(0, name.length - this.#ext.length);
     this.#pattern = new RegExp(
-      `^${escapeRegExp(this.#stem)}\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d{${SEQ_DIGITS},})${escapeRegExp(this.#ext)}(\\.gz|\\.gz\\.tmp)?$`,
+      `^${escapeRegExp(this.#stem)}\\.(\\d{4}-\\d{2}-\\d{2})\\.(\\d{${SEQ_DIGITS},})${escapeRegExp(this.#ext)}(\\.gz|\\.gz\\.(\\d+)\\.tmp)?$`,
     );
   }
 
@@ -77,12 +78,12 @@ export class RotatedNames {
       if (basename(plain) !== name.slice(0, name.length - (match[3]?.length ?? 0))) continue;
       let file = files.get(plain);
       if (file === undefined) {
-        file = { date, seq, plain, hasPlain: false, hasGz: false, hasTmp: false };
+        file = { date, seq, plain, hasPlain: false, hasGz: false, tmpPids: [] };
         files.set(plain, file);
       }
       if (match[3] === undefined) file.hasPlain = true;
       else if (match[3] === ".gz") file.hasGz = true;
-      else file.hasTmp = true;
+      else file.tmpPids.push(Number(match[4]));
     }
     return [...files.values()].sort((a, b) => (a.date === b.date ? a.seq - b.seq : a.date < b.date ? -1 : 1));
   }

@@ -1,5 +1,5 @@
 import { existsSync, fstatSync, renameSync, unlinkSync } from "node:fs";
-import { GzipQueue } from "./compress.js";
+import { GzipQueue, gzipTempName, isAlive } from "./compress.js";
 import { localDate, type RotatedFile, RotatedNames } from "./naming.js";
 import type { RotationPlan } from "./options.js";
 
@@ -133,13 +133,17 @@ export class Rotator {
   }
 
   /**
-   * A previous run may have stopped mid-gzip: a `.gz.tmp` is incomplete (deleted; the plain file
-   * is still there), a `.gz` next to its plain file is complete (the plain one is deleted). Plain
-   * rotated files are then queued for gzip when `compress` is on, and retention applied.
+   * A previous run may have stopped mid-gzip: the temp file of a process that is gone is
+   * incomplete (deleted; the plain file is still there), a `.gz` next to its plain file is
+   * complete (the plain one is deleted). Plain rotated files are then queued for gzip when
+   * `compress` is on, and retention applied.
    */
   #finishInterrupted(): void {
     for (const file of this.#names.list()) {
-      if (file.hasTmp) unlinkQuietly(`${file.plain}.gz.tmp`);
+      for (const pid of file.tmpPids) {
+        // Our own pid here is a dead master's reused: no gzip of this handler has started yet.
+        if (pid === process.pid || !isAlive(pid)) unlinkQuietly(gzipTempName(file.plain, pid));
+      }
       if (file.hasGz && file.hasPlain) unlinkQuietly(file.plain);
       else if (file.hasPlain && this.plan.compress) this.#gzip.add(file.plain);
     }
@@ -154,7 +158,7 @@ export class Rotator {
       this.#gzip.drop(plain);
       unlinkQuietly(plain);
       unlinkQuietly(`${plain}.gz`);
-      unlinkQuietly(`${plain}.gz.tmp`);
+      for (const pid of files[i]!.tmpPids) unlinkQuietly(gzipTempName(plain, pid));
     }
   }
 
