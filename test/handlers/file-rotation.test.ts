@@ -2,7 +2,7 @@
 // names, retention, gzip (read back with node:zlib and checked by the real gzip), and the timers.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -155,6 +155,29 @@ describe("FileLogHandler rotation by size", () => {
     await second.close();
     assert.equal(rotatedNames(dir).length, 3);
     assertAllInOrder(dir, 12);
+  });
+});
+
+describe("FileLogHandler rotate with reopen()", () => {
+  it("after an external rename and reopen(), the size counts the new file only", async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, "app.log");
+    const handler = open(t, dir, { rotate: { size: 3 * SLICE * LINE_BYTES } });
+    await pushSlices(handler, 0, 2);
+    renameSync(file, `${file}.1`);
+    await handler.reopen();
+    // 2 + 2 slices would pass the size had the old file's bytes still counted.
+    await pushSlices(handler, 2, 2);
+    assert.deepEqual(rotatedNames(dir), []);
+    await pushSlices(handler, 4, 2);
+    await handler.close();
+    assert.equal(rotatedNames(dir).length, 1);
+    assert.deepEqual(
+      [`${file}.1`, join(dir, rotatedNames(dir)[0]!), file].map(
+        (path) => linesOf(readFileSync(path, "utf8")).length,
+      ),
+      [2 * SLICE, 3 * SLICE, SLICE],
+    );
   });
 });
 
