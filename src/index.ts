@@ -50,6 +50,7 @@ export { FileLogHandler, type FileLogHandlerOptions } from "./handlers/file.js";
 export { OTLP_SEVERITY_BY_LEVEL, type OtlpAttributeValue } from "./handlers/otlp/encoder.js";
 export { OtlpLogHandler } from "./handlers/otlp/handler.js";
 export type { OtlpLogHandlerOptions, OtlpProtocol, OtlpStats } from "./handlers/otlp/options.js";
+export type { RotateOptions } from "./handlers/rotation/options.js";
 export {
   SYSLOG_FACILITIES,
   SYSLOG_SEVERITY_BY_LEVEL,

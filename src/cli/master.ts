@@ -9,6 +9,7 @@ import { SlackLogHandler } from "../handlers/chat/slack.js";
 import { TelegramLogHandler } from "../handlers/chat/telegram.js";
 import { ConsoleLogHandler } from "../handlers/console.js";
 import { FileLogHandler } from "../handlers/file.js";
+import type { RotateOptions } from "../handlers/rotation/options.js";
 import { LEVEL_NAMES } from "../levels.js";
 import { MasterLogger } from "../master/master.js";
 import { type MetricsOptions, resolveMetricsOptions } from "../master/metrics-options.js";
@@ -18,7 +19,8 @@ import { packageVersion } from "./version.js";
 export const MASTER_USAGE = `Usage: logmux master [--path ipc:///run/app/log.sock] [--file /var/log/app.log] [options]
 
 Runs a master that receives the records of every worker logging to --path and writes them out.
-Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for logrotate).
+Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for an external
+logrotate; --rotate-* rotate it from within the master instead).
 
   --path <ipc://...>     where to listen (default: the library default socket)
   --file <path>          append lines to this file (created with its directories if missing)
@@ -26,6 +28,12 @@ Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for l
   --format <pattern>     line format, Python logging style; must contain %(message)s
                          (default "%(asctime)s [%(levelname)s] %(name)s - %(message)s")
   --json                 write JSON lines to --file and --console instead of --format
+  --rotate-size <size>   rotate --file before it grows past this: 100MB, 512KB, 1GB (1 KB = 1024 B)
+                         (default: no size limit)
+  --rotate-interval <t>  rotate --file once it is this old: 1d, 6h, 30m, 90s (default: no age limit)
+  --rotate-at-midnight   rotate --file at every local midnight (default: off)
+  --rotate-keep <n>      rotated files to keep; older ones are deleted (default 14)
+  --rotate-compress      gzip rotated files in the background (default: off)
   --console              also write lines to stdout (coloured on a terminal)
   --discord <url>        send WARNING and above to a Discord webhook
   --telegram <token:chat> send WARNING and above to a Telegram chat (BOT_TOKEN:CHAT_ID)
@@ -54,10 +62,16 @@ export interface MasterSettings {
   slack?: string;
   alertLevel?: string;
   metrics?: string;
+  rotateSize?: string;
+  rotateInterval?: string;
+  rotateAtMidnight?: boolean;
+  /** A number in the config file; the flag's text until buildMaster checks it. */
+  rotateKeep?: number | string;
+  rotateCompress?: boolean;
 }
 
 /** Setting name -> its flag, and the JSON type the config file must give it. */
-const SETTINGS: Record<keyof MasterSettings, { flag: string; type: "string" | "boolean" }> = {
+const SETTINGS: Record<keyof MasterSettings, { flag: string; type: "string" | "boolean" | "number" }> = {
   path: { flag: "--path", type: "string" },
   file: { flag: "--file", type: "string" },
   level: { flag: "--level", type: "string" },
@@ -69,7 +83,59 @@ const SETTINGS: Record<keyof MasterSettings, { flag: string; type: "string" | "b
   slack: { flag: "--slack", type: "string" },
   alertLevel: { flag: "--alert-level", type: "string" },
   metrics: { flag: "--metrics", type: "string" },
+  rotateSize: { flag: "--rotate-size", type: "string" },
+  rotateInterval: { flag: "--rotate-interval", type: "string" },
+  rotateAtMidnight: { flag: "--rotate-at-midnight", type: "boolean" },
+  rotateKeep: { flag: "--rotate-keep", type: "number" },
+  rotateCompress: { flag: "--rotate-compress", type: "boolean" },
 };
+
+/** Which setting an InvalidConfigError from FileLogHandler's `rotate` is about. */
+const ROTATE_FIELDS: Record<string, keyof MasterSettings> = {
+  "rotate.size": "rotateSize",
+  "rotate.interval": "rotateInterval",
+  "rotate.keep": "rotateKeep",
+};
+
+/** The `rotate` option from the rotate* settings, or undefined when none is given. */
+function rotateOptions(settings: MasterSettings, origin: Origin): RotateOptions | undefined {
+  const keys = ["rotateSize", "rotateInterval", "rotateAtMidnight", "rotateKeep", "rotateCompress"] as const;
+  const given = keys.filter((key) => settings[key] !== undefined);
+  if (given.length === 0) return undefined;
+  if (settings.file === undefined)
+    throw new UsageError(`${origin(given[0]!)} applies to --file, which is not given`);
+  if (
+    settings.rotateSize === undefined &&
+    settings.rotateInterval === undefined &&
+    !settings.rotateAtMidnight
+  ) {
+    throw new UsageError(
+      `${origin(given[0]!)} needs a moment to rotate at: give --rotate-size, --rotate-interval or --rotate-at-midnight`,
+    );
+  }
+  const rotate: RotateOptions = {};
+  if (settings.rotateSize !== undefined) rotate.size = settings.rotateSize;
+  if (settings.rotateInterval !== undefined) rotate.interval = settings.rotateInterval;
+  if (settings.rotateAtMidnight !== undefined) rotate.atMidnight = settings.rotateAtMidnight;
+  if (settings.rotateCompress !== undefined) rotate.compress = settings.rotateCompress;
+  const keep = settings.rotateKeep;
+  if (keep !== undefined) {
+    const n = typeof keep === "number" ? keep : keep.trim() === "" ? Number.NaN : Number(keep);
+    // Text that is no number goes to the handler as it is, which refuses it quoting it.
+    rotate.keep = Number.isNaN(n) ? (keep as never) : n;
+  }
+  return rotate;
+}
+
+/** What the banner says about rotation: the settings as given. */
+function describeRotation(settings: MasterSettings): string {
+  const when = [
+    settings.rotateSize === undefined ? undefined : `at ${settings.rotateSize}`,
+    settings.rotateInterval === undefined ? undefined : `every ${settings.rotateInterval}`,
+    settings.rotateAtMidnight ? "at midnight" : undefined,
+  ].filter((part) => part !== undefined);
+  return `rotated ${when.join(", ")}, keeping ${settings.rotateKeep ?? 14}${settings.rotateCompress ? ", gzipped" : ""}`;
+}
 
 const SECRET_SETTINGS = new Set<keyof MasterSettings>(["discord", "telegram", "slack"]);
 
@@ -203,15 +269,21 @@ export function buildMaster(settings: MasterSettings, origin: Origin): Built {
   }
   if (anyAlerts) outputs.push(`alerts from ${LEVEL_NAMES[handlers.at(-1)!.level]}`);
   let file: FileLogHandler | undefined;
+  const rotate = rotateOptions(settings, origin);
   if (settings.file !== undefined) {
     try {
-      file = new FileLogHandler(settings.file, format === undefined ? {} : { format });
+      file = new FileLogHandler(settings.file, {
+        ...(format === undefined ? {} : { format }),
+        ...(rotate === undefined ? {} : { rotate }),
+      });
     } catch (error) {
-      if (error instanceof InvalidConfigError) throw usageFrom(origin("file"), error);
+      if (error instanceof InvalidConfigError)
+        throw usageFrom(origin(ROTATE_FIELDS[error.field] ?? "file"), error);
       throw new StartupError(`cannot open ${settings.file}: ${(error as Error).message}`);
     }
     handlers.unshift(file);
-    outputs.unshift(`file ${file.path}${settings.json ? " (JSON lines)" : ""}`);
+    const rotation = rotate === undefined ? "" : `, ${describeRotation(settings)}`;
+    outputs.unshift(`file ${file.path}${settings.json ? " (JSON lines)" : ""}${rotation}`);
   }
   if (handlers.length === 0) {
     throw new UsageError("nothing to write to: give --file, --console, --discord, --telegram or --slack");
@@ -256,6 +328,11 @@ export async function masterCommand(argv: readonly string[]): Promise<number> {
     slack: { type: "string" },
     "alert-level": { type: "string" },
     metrics: { type: "string" },
+    "rotate-size": { type: "string" },
+    "rotate-interval": { type: "string" },
+    "rotate-at-midnight": { type: "boolean" },
+    "rotate-keep": { type: "string" },
+    "rotate-compress": { type: "boolean" },
     config: { type: "string" },
   });
   if (values.help) {
@@ -275,6 +352,11 @@ export async function masterCommand(argv: readonly string[]): Promise<number> {
     slack: values.slack,
     alertLevel: values["alert-level"],
     metrics: values.metrics,
+    rotateSize: values["rotate-size"],
+    rotateInterval: values["rotate-interval"],
+    rotateAtMidnight: values["rotate-at-midnight"],
+    rotateKeep: values["rotate-keep"],
+    rotateCompress: values["rotate-compress"],
   };
   const settings: MasterSettings = { ...fromFile };
   for (const [key, value] of Object.entries(fromFlags)) {

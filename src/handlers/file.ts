@@ -7,6 +7,8 @@ import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { BaseLogHandler, type BaseLogHandlerOptions, kWriteBatches } from "./base.js";
 import { Backoff } from "./kit/backoff.js";
+import { type RotateOptions, rotationPlan } from "./rotation/options.js";
+import { type Clock, kRotationClock, Rotator } from "./rotation/rotator.js";
 
 /** Options for {@link FileLogHandler}. */
 export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
@@ -39,6 +41,17 @@ export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
    * @example { mode: 0o600 }
    */
   mode?: number;
+  /**
+   * Rotate the file from within the master: by size, by age, at local midnight, keeping `keep`
+   * rotated files, optionally gzipped. `app.log` is renamed to `app.2026-12-02.001.log` (the local
+   * date its first line was written, then a sequence number), `.gz` added once compressed. The
+   * master is the only writer, so rotation falls between two slices of lines: no line is split,
+   * none lost or written twice. See README, "Log rotation".
+   * @default no rotation (use an external logrotate with {@link FileLogHandler.reopen})
+   * @example { rotate: { size: "100MB", keep: 14, compress: true } }
+   * @example { rotate: { atMidnight: true, keep: 30, compress: true } }
+   */
+  rotate?: RotateOptions;
 }
 
 /** A sink grows to this before it is written, so a burst becomes a few large writes. */
@@ -92,6 +105,12 @@ function countLines(bytes: Uint8Array): number {
  * the filesystem remounted. `close()` makes one last attempt, then gives up and says how many
  * bytes and lines it could not write.
  *
+ * **Rotation** (`rotate`): before a slice that would take the file past `size`, or at the first
+ * moment between slices after `interval` or a local midnight, the file is renamed to its rotated
+ * name and a new one is created at the path; the old one is then gzipped in the background and the
+ * oldest beyond `keep` deleted. A slice is acknowledged once it is on whichever file it went to, and
+ * neither the rename nor the gzip (which replaces a file only by a complete copy) can lose it.
+ *
  * @example
  * ```ts
  * new FileLogHandler("/var/log/myapp.log", { create: true, level: LogLevel.INFO });
@@ -112,6 +131,7 @@ export class FileLogHandler extends BaseLogHandler {
   /** Ends the current wait between retries at once (close() makes its last attempt without it). */
   #wake: (() => void) | undefined;
   readonly #backoff = new Backoff(RETRY);
+  readonly #rotation: Rotator | undefined;
 
   constructor(path: string, options: FileLogHandlerOptions = {}) {
     super(options);
@@ -123,6 +143,8 @@ export class FileLogHandler extends BaseLogHandler {
     this.#mode = options.mode ?? 0o640;
     this.#sync = options.sync ?? true;
     this.#json = options.format === "json" ? new JsonLines() : undefined;
+    // Checked before anything is created on disk.
+    const plan = options.rotate === undefined ? undefined : rotationPlan(options.rotate);
     if (create) {
       mkdirSync(dirname(this.path), { recursive: true });
     } else if (!existsSync(this.path)) {
@@ -132,6 +154,16 @@ export class FileLogHandler extends BaseLogHandler {
       );
     }
     this.#fd = this.#open();
+    if (plan !== undefined) {
+      const clock = (options.rotate as { [kRotationClock]?: Clock })[kRotationClock];
+      this.#rotation = new Rotator(
+        this.path,
+        plan,
+        { due: () => this.#rotateWhenIdle(), reportError: (error) => this.reportError(error) },
+        clock,
+      );
+      this.#rotation.opened(this.#fd);
+    }
   }
 
   /** `FileLogHandler(/var/log/app.log)`: which file, when a master has several. */
@@ -174,6 +206,7 @@ export class FileLogHandler extends BaseLogHandler {
       if (this.#retrying !== undefined) return this.#retrying;
       if (sink.length === 0) return;
       if (this.#fd === undefined) throw new ClosedError(this.label);
+      if (this.#rotation?.before(sink.length)) this.#rotate();
       const error = this.#writeSink();
       if (error === undefined) return;
       return this.#retry(
@@ -205,6 +238,7 @@ export class FileLogHandler extends BaseLogHandler {
       return error;
     }
     this.#written = 0;
+    this.#rotation?.wrote(sink.length);
     // A sink that grew for one huge burst is not kept at that size forever.
     if (sink.buffer.length > MAX_RETAINED_SINK_BYTES) this.#sink = new ByteSink(INITIAL_SINK_BYTES);
     else sink.reset();
@@ -213,6 +247,8 @@ export class FileLogHandler extends BaseLogHandler {
 
   /** `sync: false`: writes all of `bytes`, continuing after a short write and retrying a refusal. */
   async #writeAll(bytes: Buffer): Promise<void> {
+    // Writes are chained, so none is in flight here: the rotation falls between two of them.
+    if (this.#rotation?.before(bytes.length)) this.#rotate();
     let from = 0;
     const attempt = async (): Promise<unknown> => {
       try {
@@ -227,6 +263,59 @@ export class FileLogHandler extends BaseLogHandler {
     };
     const error = await attempt();
     if (error !== undefined) await this.#retry(error, attempt, () => ({ bytes, from }));
+    this.#rotation?.wrote(bytes.length);
+  }
+
+  /**
+   * A timer made the file due. Synchronous writes finish within their turn, so unless a refused
+   * write is being retried (then the next slice rotates first) nothing is mid-write now; with
+   * `sync: false` the rotation waits its turn behind the writes queued.
+   */
+  #rotateWhenIdle(): void {
+    if (this.state !== "open") return;
+    if (!this.#sync) {
+      this.#writing = this.#writing.then(() => {
+        if (this.state === "open" && this.#rotation?.due) this.#rotate();
+      });
+      return;
+    }
+    if (this.#retrying === undefined && this.#rotation?.due) this.#rotate();
+  }
+
+  /**
+   * Renames the file to its rotated name and goes on in a new one. Everything before is on the
+   * old file (the fd keeps it through the rename), everything after on the new one. A rotation
+   * that fails is reported and the handler writes on in the file it has.
+   */
+  #rotate(): void {
+    const rotation = this.#rotation!;
+    let target: string;
+    try {
+      target = rotation.rename();
+    } catch (error) {
+      this.reportError(new Error(`cannot rotate ${this.path}; writing on to it`, { cause: error }));
+      rotation.postpone();
+      return;
+    }
+    let fd: number;
+    try {
+      fd = this.#open();
+    } catch (error) {
+      // The old fd still works: lines go on into the renamed file until the next attempt.
+      this.reportError(new Error(`rotated to ${target} but cannot create ${this.path}`, { cause: error }));
+      rotation.postpone();
+      return;
+    }
+    const old = this.#fd;
+    this.#fd = fd;
+    if (old !== undefined) closeSync(old);
+    rotation.opened(fd);
+    rotation.rotated(target);
+  }
+
+  /** Resolves once no rotated file waits to be gzipped (tests, and a caller about to read them). */
+  compressed(): Promise<void> {
+    return this.#rotation?.compressed() ?? Promise.resolve();
   }
 
   /**
@@ -314,6 +403,7 @@ export class FileLogHandler extends BaseLogHandler {
     mkdirSync(dirname(this.path), { recursive: true });
     this.#fd = this.#open();
     if (old !== undefined) closeSync(old);
+    this.#rotation?.opened(this.#fd);
   }
 
   protected override onClosing(): void {
@@ -325,6 +415,8 @@ export class FileLogHandler extends BaseLogHandler {
   protected override async onClose(): Promise<void> {
     await this.#retrying?.catch(() => {});
     await this.#writing;
+    // The last rotated files are gzipped before close() resolves (bounded by closeTimeoutMs).
+    await this.#rotation?.close(this.closeSignal);
     const fd = this.#fd;
     this.#fd = undefined;
     if (fd !== undefined) await new Promise<void>((done) => close(fd, () => done()));
