@@ -18,6 +18,7 @@ import { type MasterLoggerOptions, resolveMasterOptions } from "./options.js";
 import { SpoolRecovery } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { labelOf, type MasterLog, Reports } from "./reports.js";
+import { Tails } from "./tails.js";
 
 /**
  * The aggregating end: listens on the config's Unix socket, reads every worker's batches, and
@@ -47,6 +48,7 @@ export class MasterLogger extends LoggerBase {
   readonly #reports: Reports;
   readonly #recovery: SpoolRecovery;
   readonly #connections: Connections;
+  readonly #tails: Tails | undefined;
   readonly #ready: Promise<void>;
   readonly #startedAt = Date.now();
   #server: Server | undefined;
@@ -85,6 +87,8 @@ export class MasterLogger extends LoggerBase {
       error: (message) => this.error(message),
     };
     const acks = this.#acks;
+    const tails = resolved.tail === undefined ? undefined : new Tails(resolved.tail, config.baseLevel);
+    this.#tails = tails;
     // The events fire later (handlers settle asynchronously), once every part below exists.
     const dispatcher = new Dispatcher(
       handlers,
@@ -92,6 +96,7 @@ export class MasterLogger extends LoggerBase {
         baseLevel: config.baseLevel,
         maxQueueBytes: resolved.maxQueueBytes,
         stallTimeoutMs: resolved.handlerStallMs,
+        tap: tails === undefined ? undefined : (batch) => tails.observe(batch),
       },
       {
         onSettled: (ackable) => acks.settled(ackable),
@@ -133,6 +138,7 @@ export class MasterLogger extends LoggerBase {
       reports,
       recovery: this.#recovery,
       log,
+      tails,
       running: () => this.#phase === "running",
       status: () => this.status(),
     });
@@ -221,6 +227,7 @@ export class MasterLogger extends LoggerBase {
       protocolErrors: this.#connections.protocolErrors,
       handlers: this.#dispatcher.queues.map((queue) => queue.stats()),
       workers: this.#registry.workers(),
+      tails: { connected: this.#tails?.stats() ?? [], skipped: this.#tails?.skipped ?? 0 },
     };
   }
 
@@ -244,13 +251,17 @@ export class MasterLogger extends LoggerBase {
     this.#dispatcher.release();
     await withDeadline(this.#connections.goodbye(), deadline);
     await withDeadline(this.#dispatcher.idle(), deadline);
-    this.#connections.destroyAll();
+    this.#connections.destroyAll(true);
     this.#reports.close();
     // Counted before the drop summary, which is a record of its own in every handler's queue.
     this.#reports.undelivered();
     this.#reports.drops();
     // Give the master's own last records (e.g. the drop report) a chance to reach the handlers.
     await withDeadline(this.#dispatcher.idle(), deadline);
+    if (this.#tails !== undefined) {
+      await withDeadline(this.#tails.finish(), deadline);
+      this.#connections.destroyAll();
+    }
     await Promise.all(
       this.#dispatcher.queues.map(async (queue) => {
         try {
