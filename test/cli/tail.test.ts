@@ -168,6 +168,18 @@ describe("logmux tail", () => {
         .map((line) => (JSON.parse(line) as { i: number }).i),
       newest,
     );
+    const coloured = await runCli(
+      t,
+      ["tail", "--path", rig.path, "--no-follow", "-n", "1", "--level", "error"],
+      {
+        env: { FORCE_COLOR: "1" },
+      },
+    );
+    assert.match(
+      coloured.stdout,
+      /^\x1b\[31m.* \[ERROR\] (\S+) - \1 record \d+ .*\x1b\[0m\n$/,
+      "ERROR in red",
+    );
     const young = await kept(t, rig, ["--since", "10m", "--worker", "web-1"]);
     assert.deepEqual(
       young,
