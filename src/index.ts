@@ -63,7 +63,8 @@ export {
 export { LEVEL_NAMES, LogLevel, parseLevel } from "./levels.js";
 export type { LogArguments, LoggerBase, LogMessage } from "./logger-base.js";
 export { MasterLogger } from "./master/master.js";
-export type { MasterLoggerOptions, TailOptions } from "./master/options.js";
+export type { MasterLoggerOptions } from "./master/options.js";
+export type { TailOptions } from "./master/tail-options.js";
 export type { HandlerStats, MasterStatus, TailStats, WorkerHealth } from "./protocol/status.js";
 export { DEFAULT_FIELD_LIMITS, type FieldLimits, REDACTED } from "./protocol/values.js";
 export type { LogRecord } from "./record.js";

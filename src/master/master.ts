@@ -258,10 +258,13 @@ export class MasterLogger extends LoggerBase {
     this.#reports.drops();
     // Give the master's own last records (e.g. the drop report) a chance to reach the handlers.
     await withDeadline(this.#dispatcher.idle(), deadline);
-    if (this.#tails !== undefined) {
-      await withDeadline(this.#tails.finish(), deadline);
-      this.#connections.destroyAll();
-    }
+    // Tails get their last records while the handlers close, never holding the close up (one that
+    // stopped reading is cut, see TailSubscriber.finish).
+    const tails = this.#tails;
+    const tailsDone =
+      tails === undefined
+        ? Promise.resolve()
+        : withDeadline(tails.finish(), deadline).then(() => this.#connections.destroyAll());
     await Promise.all(
       this.#dispatcher.queues.map(async (queue) => {
         try {
@@ -274,6 +277,7 @@ export class MasterLogger extends LoggerBase {
         }
       }),
     );
+    await tailsDone;
     await withDeadline(serverClosed, Date.now() + 100);
     this.#recovery.close();
     this.#acks.close();

@@ -1,4 +1,5 @@
 import { InvalidConfigError } from "../errors.js";
+import { type ResolvedTailOptions, resolveTail, type TailOptions } from "./tail-options.js";
 
 /** Options for {@link MasterLogger} beyond the shared {@link LoggerConfig}. */
 export interface MasterLoggerOptions {
@@ -53,23 +54,6 @@ export interface MasterLoggerOptions {
   tail?: TailOptions | false;
 }
 
-/** The `tail` option of {@link MasterLoggerOptions}. */
-export interface TailOptions {
-  /** @default 1000 @example { ring: 10_000 } */
-  ring?: number;
-  /** @default 8388608 (8 MiB) @example { ringBytes: 32 * 1024 * 1024 } */
-  ringBytes?: number;
-  /** @default 4194304 (4 MiB) @example { maxQueueBytes: 1024 * 1024 } */
-  maxQueueBytes?: number;
-}
-
-/** {@link TailOptions} with every default applied. */
-export interface ResolvedTailOptions {
-  readonly ring: number;
-  readonly ringBytes: number;
-  readonly maxQueueBytes: number;
-}
-
 /** {@link MasterLoggerOptions} with every default applied and every value checked. */
 export interface ResolvedMasterOptions {
   readonly maxQueueBytes: number;
@@ -100,30 +84,4 @@ export function resolveMasterOptions(options: MasterLoggerOptions): ResolvedMast
     throw new InvalidConfigError("name", `expected a non-empty string, got ${String(resolved.name)}`);
   }
   return { ...resolved, tail: resolveTail(options.tail) };
-}
-
-function resolveTail(tail: TailOptions | false | undefined): ResolvedTailOptions | undefined {
-  if (tail === false) return undefined;
-  if (tail !== undefined && (tail === null || typeof tail !== "object")) {
-    throw new InvalidConfigError(
-      "tail",
-      `expected false or an object { ring, ringBytes, maxQueueBytes }, got ${String(tail)}`,
-    );
-  }
-  const resolved = {
-    ring: tail?.ring ?? 1000,
-    ringBytes: tail?.ringBytes ?? 8 * 1024 * 1024,
-    maxQueueBytes: tail?.maxQueueBytes ?? 4 * 1024 * 1024,
-  };
-  for (const field of ["ring", "ringBytes", "maxQueueBytes"] as const) {
-    const value = resolved[field];
-    const min = field === "ring" ? 0 : 1;
-    if (!Number.isInteger(value) || value < min) {
-      throw new InvalidConfigError(
-        `tail.${field}`,
-        `expected a whole number of at least ${min}, got ${String(value)}`,
-      );
-    }
-  }
-  return resolved;
 }

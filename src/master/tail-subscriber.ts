@@ -11,6 +11,11 @@ import type { Selection } from "./tail-ring.js";
  * because what waits here can no longer be dropped and counted.
  */
 const WRITE_HIGH_WATER = 64 * 1024;
+/**
+ * At shutdown, a tail whose socket takes nothing for this long (a stalled terminal) is cut rather
+ * than holding up the master's exit; one that keeps reading gets everything queued for it.
+ */
+const FINISH_IDLE_MS = 1000;
 /** Wire bytes of batches looked at per event-loop turn, like a handler's push slice. */
 const TURN_BYTES = 256 * 1024;
 
@@ -39,6 +44,7 @@ export class TailSubscriber {
   /** Accepting live records: after the query, when following, until the master closes it. */
   #live = false;
   #ending = false;
+  #idleTimer: NodeJS.Timeout | undefined;
   #unreported = 0;
   sent = 0;
   skipped = 0;
@@ -65,10 +71,15 @@ export class TailSubscriber {
     this.#schedule();
   }
 
-  /** Shutdown: no more live records; the socket ends once what is queued is written. */
+  /**
+   * Shutdown: no more live records; the socket ends once what is queued is written, or is cut
+   * when the peer takes nothing for {@link FINISH_IDLE_MS}.
+   */
   finish(): void {
     this.#live = false;
     this.#ending = true;
+    this.#idleTimer = setTimeout(() => this.socket.destroy(), FINISH_IDLE_MS).unref();
+    this.socket.once("close", () => clearTimeout(this.#idleTimer));
     this.#schedule();
   }
 
@@ -121,6 +132,7 @@ export class TailSubscriber {
       if (this.socket.writableLength >= WRITE_HIGH_WATER) {
         this.#waitingForDrain = true;
         this.socket.once("drain", () => {
+          this.#idleTimer?.refresh();
           this.#waitingForDrain = false;
           this.#schedule();
         });

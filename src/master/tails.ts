@@ -2,8 +2,8 @@ import type { Socket } from "node:net";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { TailStats } from "../protocol/status.js";
 import type { TailQuery } from "../protocol/tail.js";
-import type { ResolvedTailOptions } from "./options.js";
 import { TailFilter } from "./tail-filter.js";
+import type { ResolvedTailOptions } from "./tail-options.js";
 import { TailRing } from "./tail-ring.js";
 import { TailSubscriber } from "./tail-subscriber.js";
 

@@ -8,8 +8,16 @@ import { globMatch, valueEquals } from "../../src/master/tail-filter.js";
 import { MessageType } from "../../src/protocol/constants.js";
 import { FrameReader, frameText, frameType } from "../../src/protocol/decoder.js";
 import { decodeTailRecords, encodeTailQuery, type TailQuery } from "../../src/protocol/tail.js";
-import { forkFixtureAs, NOBODY, nextMessage, tempDir } from "../helpers/processes.js";
-import { QUERY } from "../helpers/raw-tail.js";
+import {
+  exited,
+  forkFixture,
+  forkFixtureAs,
+  NOBODY,
+  nextMessage,
+  readLines,
+  tempDir,
+} from "../helpers/processes.js";
+import { QUERY, stalledTail } from "../helpers/raw-tail.js";
 
 async function startMaster(
   t: TestContext,
@@ -177,5 +185,29 @@ describe("tail in the master", () => {
     assert.equal(ended.error, "NoMasterError");
     assert.equal(ended.cause, "EACCES");
     assert.match(ended.message!, /permission denied: only the master's own user may attach/);
+  });
+
+  it("a tail that stopped reading does not hold up shutdown: it is cut, the file gets everything", async (t) => {
+    const dir = tempDir(t);
+    const path = `ipc://${join(dir, "log.sock")}`;
+    const file = join(dir, "app.log");
+    // Ten minutes to drain: only the tail's own cut lets this test finish.
+    const master = forkFixture(t, "master.js", { config: { path, shutdownTimeoutMs: 600_000 }, file });
+    await nextMessage(master, "ready");
+    const stalled = await stalledTail(t, path, { workers: ["w-1"] });
+    const worker = forkFixture(t, "tail-worker.js", {
+      config: { path, baseLevel: "DEBUG" },
+      name: "w-1",
+      count: 8000,
+      messageBytes: 1000,
+    });
+    await nextMessage(worker, "done");
+    master.kill("SIGTERM");
+    assert.deepEqual(await exited(master), { code: 0, signal: null });
+    // Reading again, the tail finds its connection ended (having got part of its queue at most).
+    const seen = await stalled.readToEnd();
+    assert.ok(seen.records + seen.skipped < 6000, JSON.stringify(seen));
+    // DEBUG records stay below the master's default level (INFO): 3 of every 4 are written.
+    assert.equal(readLines(file).filter((line) => line.includes("] w-1 - ")).length, 6000);
   });
 });
