@@ -8,6 +8,7 @@ import { globMatch, valueEquals } from "../../src/master/tail-filter.js";
 import { MessageType } from "../../src/protocol/constants.js";
 import { FrameReader, frameText, frameType } from "../../src/protocol/decoder.js";
 import { decodeTailRecords, encodeTailQuery, type TailQuery } from "../../src/protocol/tail.js";
+import { batchFrame, helloFrame, rawConnect, recordBytes, T } from "../helpers/frames.js";
 import {
   exited,
   forkFixture,
@@ -105,6 +106,46 @@ describe("tail in the master", () => {
     assert.deepEqual(await where(["when", "1970-01-01T00:00:00.000Z"]), ["typed"]);
     assert.deepEqual(await where(["a.b", "dotted key"]), ["typed"]);
     assert.deepEqual(await where(["n", "200.0"]), []);
+  });
+
+  it("sends a worker's records byte for byte as its BATCH carried them (section 3.13), and --since by their time", async (t) => {
+    const { master, socket } = await startMaster(t);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const hourNs = 3_600_000_000_000n;
+    const records = [
+      { ns: nowNs - 2n * hourNs, level: 2, message: "two hours old" },
+      { ns: nowNs, level: 3, message: "fresh", data: Buffer.from([1, 2]) },
+      { ns: nowNs - hourNs, level: 4, message: "an hour old, after a fresh one" },
+    ];
+    const worker = await rawConnect(t, socket);
+    worker.socket.write(helloFrame({ name: "raw-1", pid: 4321 }));
+    await worker.frame(T.WELCOME);
+    worker.socket.write(batchFrame(1, records));
+    await worker.ackAtLeast(1);
+    const frames = await exchange(
+      socket,
+      encodeTailQuery({ ...QUERY, follow: false, last: 10, workers: ["raw-*"] }),
+    );
+    const name = Buffer.from("raw-1");
+    const head = Buffer.alloc(6);
+    head.writeUInt32LE(4321, 0);
+    head.writeUInt16LE(name.length, 4);
+    const count = Buffer.alloc(4);
+    count.writeUInt32LE(3, 0);
+    const body = Buffer.concat([head, name, count, ...records.map(recordBytes)]);
+    assert.deepEqual(
+      frames.map((f) => f.type),
+      [MessageType.TAIL_RECORDS, MessageType.TAIL_LIVE],
+    );
+    assert.deepEqual(frames[0]!.frame.subarray(5), body);
+    assert.equal(frames[0]!.frame.readUInt32LE(0), 1 + body.length);
+    assert.deepEqual(await kept(socket, { sinceMs: 90 * 60_000, workers: ["raw-1"] }), [
+      "fresh",
+      "an hour old, after a fresh one",
+    ]);
+    assert.deepEqual(await kept(socket, { sinceMs: 60_000, workers: ["raw-1"] }), ["fresh"]);
+    assert.equal(master.status().recordsReceived, 3);
+    worker.socket.destroy(); // else shutdown waits for a goodbye this raw worker never sends
   });
 
   it("refuses a bad TAIL_QUERY, and any frame after it, with ERROR (protocol errors)", async (t) => {
