@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `logmux` command: dispatches to `demo`, `master` and `status`.
+// The `logmux` command: dispatches to `demo`, `master`, `status` and `tail`.
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "./args.js";
 import { packageVersion } from "./version.js";
 
@@ -9,6 +9,7 @@ Commands:
   demo     run a master and a few workers with a live view, then a summary (what \`npm start\` runs)
   master   run a master: receive records from workers on a socket, write them to a file and more
   status   show the workers and handlers of a running master
+  tail     print a running master's records live, filtered (level, worker, field, regex)
 
 Options:
   -h, --help      show this help (or \`logmux <command> --help\` for a command's options)
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./demo.js")).demoCommand,
   master: async () => (await import("./master.js")).masterCommand,
   status: async () => (await import("./status.js")).statusCommand,
+  tail: async () => (await import("./tail.js")).tailCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -90,5 +90,13 @@ export function renderStatus(status: MasterStatus, now: number): string[] {
       ]).map((line) => `  ${line}`),
     );
   }
+  // A master from before `logmux tail` sends no `tails`.
+  const tails = status.tails as MasterStatus["tails"] | undefined;
+  if (tails !== undefined) {
+    lines.push(
+      "",
+      `tails: ${tails.connected.length} attached, ${formatCount(tails.skipped)} records skipped (too slow)`,
+    );
+  }
   return lines;
 }

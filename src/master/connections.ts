@@ -13,6 +13,7 @@ import {
 } from "../protocol/decoder.js";
 import { encodeAck, encodeError, encodeGoodbye, encodeStatus, encodeWelcome } from "../protocol/encoder.js";
 import type { MasterStatus } from "../protocol/status.js";
+import { decodeTailQuery } from "../protocol/tail.js";
 import { describeError } from "../redact.js";
 import type { Acks } from "./acks.js";
 import type { Dispatcher } from "./dispatcher.js";
@@ -21,6 +22,7 @@ import type { SpoolRecovery } from "./recovery.js";
 import type { Instance, Registry } from "./registry.js";
 import type { MasterLog, Reports } from "./reports.js";
 import { Session } from "./session.js";
+import type { Tails } from "./tails.js";
 
 /** The parts of the master a connection reaches. */
 export interface ConnectionParts {
@@ -32,6 +34,8 @@ export interface ConnectionParts {
   readonly reports: Reports;
   readonly recovery: SpoolRecovery;
   readonly log: MasterLog;
+  /** undefined when the master was built with `tail: false`. */
+  readonly tails: Tails | undefined;
   /** False once shutdown() began: no new workers, and closes are no longer deaths. */
   running(): boolean;
   status(): MasterStatus;
@@ -138,7 +142,8 @@ export class Connections {
       [...this.#sessions].map(
         (session) =>
           new Promise<void>((done) => {
-            if (session.closed) return done();
+            // A tail stays to the end: the master's last records reach it (Tails.finish).
+            if (session.closed || session.isTailClient) return done();
             session.socket.once("close", () => done());
             if (session.isStatusClient || session.instance === undefined) session.socket.end();
             else session.socket.write(encodeGoodbye());
@@ -147,9 +152,11 @@ export class Connections {
     );
   }
 
-  /** Shutdown, after the deadline: whatever is still open is cut. */
-  destroyAll(): void {
-    for (const session of this.#sessions) session.socket.destroy();
+  /** Shutdown, after the deadline: whatever is still open is cut (tails too unless `keepTails`). */
+  destroyAll(keepTails = false): void {
+    for (const session of this.#sessions) {
+      if (!(keepTails && session.isTailClient)) session.socket.destroy();
+    }
   }
 
   #protocolFailure(session: Session, error: unknown, kind?: ProtocolErrorReason): void {
@@ -167,6 +174,9 @@ export class Connections {
   #onFrame(session: Session, frame: Buffer): void {
     const type = frameType(frame);
     session.frames++;
+    if (session.isTailClient) {
+      throw new ProtocolError(`tail client sent message type 0x${type.toString(16)}`);
+    }
     if (session.instance === undefined && !session.isStatusClient) {
       clearTimeout(session.handshakeTimer);
       if (type === MessageType.HELLO) {
@@ -178,7 +188,13 @@ export class Connections {
         this.#sendStatus(session);
         return;
       }
-      throw new ProtocolError(`first frame must be HELLO or STATUS_QUERY, got type 0x${type.toString(16)}`);
+      if (type === MessageType.TAIL_QUERY) {
+        this.#onTailQuery(session, frame);
+        return;
+      }
+      throw new ProtocolError(
+        `first frame must be HELLO, STATUS_QUERY or TAIL_QUERY, got type 0x${type.toString(16)}`,
+      );
     }
     if (session.isStatusClient) {
       if (type !== MessageType.STATUS_QUERY) {
@@ -215,6 +231,19 @@ export class Connections {
       default:
         throw new ProtocolError(`unknown message type 0x${type.toString(16)}`);
     }
+  }
+
+  #onTailQuery(session: Session, frame: Buffer): void {
+    const query = decodeTailQuery(frame);
+    session.isTailClient = true;
+    const tails = this.#parts.tails;
+    if (tails === undefined) {
+      // Not the peer's fault: refused with a reason, not counted as a protocol error.
+      session.closed = true;
+      session.socket.end(encodeError("this master does not serve tails (it was started with tail: false)"));
+      return;
+    }
+    tails.attach(session.socket, query);
   }
 
   #sendStatus(session: Session): void {

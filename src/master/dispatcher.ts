@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   baseLevel: number;
   maxQueueBytes: number;
   stallTimeoutMs: number;
+  /** Sees every batch routed, after the handlers' queues got it (`logmux tail`). */
+  tap?: ((batch: RecordBatch) => void) | undefined;
 }
 
 /**
@@ -30,12 +32,14 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly queues: readonly HandlerQueue[];
   readonly #events: DispatcherEvents;
+  readonly #tap: ((batch: RecordBatch) => void) | undefined;
   #ticket = 0;
   #paused = false;
   #settleWaiters: { ticket: number; resolve: () => void }[] = [];
 
   constructor(handlers: readonly BaseLogHandler[], options: DispatcherOptions, events: DispatcherEvents) {
     this.#events = events;
+    this.#tap = options.tap;
     this.queues = handlers.map((handler) => {
       const queue: HandlerQueue = new HandlerQueue(
         handler,
@@ -70,6 +74,7 @@ export class Dispatcher {
   dispatch(batch: RecordBatch): number {
     const ticket = ++this.#ticket;
     for (const queue of this.queues) queue.enqueue(batch, ticket);
+    this.#tap?.(batch);
     if (!this.#paused && this.queues.some((q) => q.full && !q.stalled)) this.#setPaused(true);
     return ticket;
   }

@@ -19,6 +19,7 @@ import { type MasterLoggerOptions, resolveMasterOptions } from "./options.js";
 import { SpoolRecovery } from "./recovery.js";
 import { Registry } from "./registry.js";
 import { labelOf, type MasterLog, Reports } from "./reports.js";
+import { Tails } from "./tails.js";
 import { WorkerCounts } from "./worker-counts.js";
 
 /**
@@ -50,6 +51,7 @@ export class MasterLogger extends LoggerBase {
   readonly #recovery: SpoolRecovery;
   readonly #connections: Connections;
   readonly #metrics: MetricsServer | undefined;
+  readonly #tails: Tails | undefined;
   readonly #ready: Promise<void>;
   readonly #startedAt = Date.now();
   #server: Server | undefined;
@@ -88,6 +90,8 @@ export class MasterLogger extends LoggerBase {
       error: (message) => this.error(message),
     };
     const acks = this.#acks;
+    const tails = resolved.tail === undefined ? undefined : new Tails(resolved.tail, config.baseLevel);
+    this.#tails = tails;
     // The events fire later (handlers settle asynchronously), once every part below exists.
     const dispatcher = new Dispatcher(
       handlers,
@@ -95,6 +99,7 @@ export class MasterLogger extends LoggerBase {
         baseLevel: config.baseLevel,
         maxQueueBytes: resolved.maxQueueBytes,
         stallTimeoutMs: resolved.handlerStallMs,
+        tap: tails === undefined ? undefined : (batch) => tails.observe(batch),
       },
       {
         onSettled: (ackable) => acks.settled(ackable),
@@ -138,6 +143,7 @@ export class MasterLogger extends LoggerBase {
       reports,
       recovery: this.#recovery,
       log,
+      tails,
       running: () => this.#phase === "running",
       status: () => this.status(),
     });
@@ -244,6 +250,7 @@ export class MasterLogger extends LoggerBase {
       protocolErrors: this.#connections.protocolErrors,
       handlers: this.#dispatcher.queues.map((queue) => queue.stats()),
       workers: this.#registry.workers(),
+      tails: { connected: this.#tails?.stats() ?? [], skipped: this.#tails?.skipped ?? 0 },
     };
   }
 
@@ -267,13 +274,20 @@ export class MasterLogger extends LoggerBase {
     this.#dispatcher.release();
     await withDeadline(this.#connections.goodbye(), deadline);
     await withDeadline(this.#dispatcher.idle(), deadline);
-    this.#connections.destroyAll();
+    this.#connections.destroyAll(true);
     this.#reports.close();
     // Counted before the drop summary, which is a record of its own in every handler's queue.
     this.#reports.undelivered();
     this.#reports.drops();
     // Give the master's own last records (e.g. the drop report) a chance to reach the handlers.
     await withDeadline(this.#dispatcher.idle(), deadline);
+    // Tails get their last records while the handlers close, never holding the close up (one that
+    // stopped reading is cut, see TailSubscriber.finish).
+    const tails = this.#tails;
+    const tailsDone =
+      tails === undefined
+        ? Promise.resolve()
+        : withDeadline(tails.finish(), deadline).then(() => this.#connections.destroyAll());
     await Promise.all(
       this.#dispatcher.queues.map(async (queue) => {
         try {
@@ -286,6 +300,7 @@ export class MasterLogger extends LoggerBase {
         }
       }),
     );
+    await tailsDone;
     await withDeadline(serverClosed, Date.now() + 100);
     this.#recovery.close();
     this.#acks.close();

@@ -4,8 +4,8 @@ import type { RecordSource } from "../protocol/record-batch.js";
 import type { Instance } from "./registry.js";
 
 /**
- * One accepted connection: a worker (after HELLO), a status client (after STATUS_QUERY), or a
- * stranger that has said neither yet. Holds the connection's own state and timers; what outlives
+ * One accepted connection: a worker (after HELLO), a status client (after STATUS_QUERY), a
+ * tail (after TAIL_QUERY), or a stranger that has said neither yet. Holds the connection's own state and timers; what outlives
  * the connection (seqs, health, counters) is on its {@link Instance}.
  */
 export class Session {
@@ -27,6 +27,8 @@ export class Session {
   closed = false;
   paused = false;
   isStatusClient = false;
+  /** Sent TAIL_QUERY: from then on the master only writes to it (Tails). */
+  isTailClient = false;
 
   constructor(socket: Socket, reader: FrameReader) {
     this.socket = socket;

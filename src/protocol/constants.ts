@@ -25,12 +25,18 @@ export const MessageType = {
   SHUTDOWN: 0x04,
   DROPS: 0x05,
   STATUS_QUERY: 0x06,
+  /** A tail client's first and only frame: a JSON filter (protocol/tail.ts). */
+  TAIL_QUERY: 0x07,
   // master -> worker (or status client)
   WELCOME: 0x81,
   ACK: 0x82,
   STATUS: 0x83,
   GOODBYE: 0x84,
   ERROR: 0x85,
+  // master -> tail client
+  TAIL_RECORDS: 0x86,
+  TAIL_SKIPPED: 0x87,
+  TAIL_LIVE: 0x88,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -89,6 +95,6 @@ export const MAX_END_TEXT_BYTES = 1024;
  * `maxFrameBytes`). Nothing has vouched for the peer yet, and the largest legitimate first frame is
  * a HELLO with a 256-byte name: 1 + 26 + 256 = 283. 4 KiB is over 14 times that, room for HELLO
  * fields a later version may add, while a thousand idle strangers cost at most 4 MiB. Status
- * connections never leave it: STATUS_QUERY is 1 byte.
+ * and tail connections never leave it: STATUS_QUERY is 1 byte, and a TAIL_QUERY must fit in it.
  */
 export const UNIDENTIFIED_MAX_FRAME_BYTES = 4096;

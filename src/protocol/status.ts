@@ -33,6 +33,16 @@ export interface WorkerHealth {
   recordsDropped: number;
 }
 
+/** One connected `logmux tail` as the master reports it. */
+export interface TailStats {
+  /** Records sent to the tail (kept and live, after the master's filters). */
+  sent: number;
+  /** Records that matched but were dropped because the tail read too slowly. */
+  skipped: number;
+  /** Wire bytes of batches queued for it. */
+  queuedBytes: number;
+}
+
 /** Totals for `logmux status` and the demo's live view. */
 export interface MasterStatus {
   pid: number;
@@ -42,4 +52,6 @@ export interface MasterStatus {
   protocolErrors: number;
   handlers: HandlerStats[];
   workers: WorkerHealth[];
+  /** Connected tails, and the records all tails (gone ones too) have skipped. */
+  tails: { connected: TailStats[]; skipped: number };
 }
