@@ -11,7 +11,7 @@ import { ConsoleLogHandler } from "../handlers/console.js";
 import { FileLogHandler } from "../handlers/file.js";
 import { LEVEL_NAMES } from "../levels.js";
 import { MasterLogger } from "../master/master.js";
-import { EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "./args.js";
+import { EXIT_FAILURE, EXIT_OK, type OptionSpec, parseFlags, UsageError } from "./args.js";
 import { packageVersion } from "./version.js";
 
 export const MASTER_USAGE = `Usage: logmux master [--path ipc:///run/app/log.sock] [--file /var/log/app.log] [options]
@@ -19,18 +19,21 @@ export const MASTER_USAGE = `Usage: logmux master [--path ipc:///run/app/log.soc
 Runs a master that receives the records of every worker logging to --path and writes them out.
 Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for logrotate).
 
-  --path <ipc://...>     where to listen (default: the library default socket)
-  --file <path>          append lines to this file (created with its directories if missing)
-  --level <name>         lowest level recorded: TRACE, DEBUG, INFO (default), WARNING, ERROR, CRITICAL
+  --path <ipc://...>     where to listen (default: the library default socket,
+                         ipc://$XDG_RUNTIME_DIR/logmux/default.sock or ipc://<tmp>/logmux-<uid>/default.sock)
+  --file <path>          append lines to this file, created with its directories if missing
+                         (no default: no file)
+  --level <name>         lowest level recorded: TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL (default: INFO)
   --format <pattern>     line format, Python logging style; must contain %(message)s
-                         (default "%(asctime)s [%(levelname)s] %(name)s - %(message)s")
-  --json                 write JSON lines to --file and --console instead of --format
-  --console              also write lines to stdout (coloured on a terminal)
-  --discord <url>        send WARNING and above to a Discord webhook
-  --telegram <token:chat> send WARNING and above to a Telegram chat (BOT_TOKEN:CHAT_ID)
-  --slack <url>          send WARNING and above to a Slack incoming webhook
-  --alert-level <name>   lowest level sent to Discord/Telegram/Slack (default WARNING)
+                         (default: "%(asctime)s [%(levelname)s] %(name)s - %(message)s")
+  --json                 write JSON lines to --file and --console instead of --format (default: off)
+  --console              also write lines to stdout, coloured on a terminal (default: off)
+  --discord <url>        send WARNING and above to a Discord webhook (no default: off)
+  --telegram <token:chat> send WARNING and above to a Telegram chat, BOT_TOKEN:CHAT_ID (no default: off)
+  --slack <url>          send WARNING and above to a Slack incoming webhook (no default: off)
+  --alert-level <name>   lowest level sent to Discord/Telegram/Slack (default: WARNING)
   --config <file.json>   read these settings from a JSON file; flags given too override it
+                         (no default: flags only)
   -h, --help             show this help
 
 At least one of --file, --console, --discord, --telegram, --slack is required.
@@ -215,20 +218,23 @@ export function buildMaster(settings: MasterSettings, origin: Origin): Built {
 /** The master could not start for a reason outside the command line (exit 1). */
 export class StartupError extends Error {}
 
+/** The master's flags, as parseArgs reads them (test/cli/help.test.ts checks MASTER_USAGE lists each). */
+export const MASTER_FLAGS = {
+  path: { type: "string" },
+  file: { type: "string" },
+  level: { type: "string" },
+  format: { type: "string" },
+  json: { type: "boolean" },
+  console: { type: "boolean" },
+  discord: { type: "string" },
+  telegram: { type: "string" },
+  slack: { type: "string" },
+  "alert-level": { type: "string" },
+  config: { type: "string" },
+} satisfies OptionSpec;
+
 export async function masterCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    path: { type: "string" },
-    file: { type: "string" },
-    level: { type: "string" },
-    format: { type: "string" },
-    json: { type: "boolean" },
-    console: { type: "boolean" },
-    discord: { type: "string" },
-    telegram: { type: "string" },
-    slack: { type: "string" },
-    "alert-level": { type: "string" },
-    config: { type: "string" },
-  });
+  const { values } = parseFlags(argv, MASTER_FLAGS);
   if (values.help) {
     process.stdout.write(`${MASTER_USAGE}\n`);
     return EXIT_OK;
