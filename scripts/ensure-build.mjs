@@ -13,7 +13,7 @@
 // build succeeded, so a failed build, or a file edited while tsc was running, builds again next time.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -65,6 +65,8 @@ function read(file) {
 const mode = process.argv[2];
 if (mode === "--pending") {
   mkdirSync(join(ROOT, "dist"), { recursive: true });
+  // dist/ is being rewritten: until the build succeeds, it is not fresh for any fingerprint.
+  rmSync(STAMP, { force: true });
   writeFileSync(PENDING, `${fingerprint()}\n`);
 } else if (mode === "--commit") {
   renameSync(PENDING, STAMP);
