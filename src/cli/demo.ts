@@ -20,6 +20,7 @@ import {
   numberFlag,
   type OptionSpec,
   parseFlags,
+  UsageError,
 } from "./args.js";
 import { pinoRowFor } from "./bench-figures.js";
 import { countLines, message, sleep, within } from "./demo-steps.js";
@@ -59,12 +60,27 @@ export const DEMO_FLAGS = {
   "no-kill": { type: "boolean" },
 } satisfies OptionSpec;
 
-/** Latest records shown under the counters: enough to see the mix, few enough for a 24-row terminal. */
+/** Latest records, shown last in the frame: enough to see the mix; a short terminal cuts them first. */
 const RECENT_LINES = 5;
 
 interface DemoWorker extends WorkerRow {
   child: ChildProcess;
   exited: Promise<void>;
+}
+
+/** Longest burst --burst accepts: the workers' backlog (and spool) grows while the master lags. */
+const MAX_BURST_SECONDS = 3600;
+
+/** `--burst`: 0 (no burst) or seconds, fractions allowed. */
+function burstSeconds(value: string | undefined): number {
+  if (value === undefined) return 2;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > MAX_BURST_SECONDS) {
+    throw new UsageError(
+      `--burst expects 0 (no burst) or seconds up to ${MAX_BURST_SECONDS}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 /** Bound on waiting for the file to have every burst record: the master has them all by now. */
@@ -99,9 +115,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   }
   const workerCount = intFlag("--workers", values.workers, 4, 1, 64);
   const durationMs = Math.round(numberFlag("--duration", values.duration, 10, 86_400) * 1000);
-  const burstMs = Math.round(
-    (values.burst === "0" ? 0 : numberFlag("--burst", values.burst, 2, 3600)) * 1000,
-  );
+  const burstMs = Math.round(burstSeconds(values.burst) * 1000);
   const rate = numberFlag("--rate", values.rate, 200, 1_000_000);
   const logDir = resolve(values["log-dir"] ?? "logs");
   const kill = !values["no-kill"] && workerCount >= 2;
