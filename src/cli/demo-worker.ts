@@ -1,8 +1,14 @@
 // One worker of `logmux demo`, forked by src/cli/demo.ts. It logs a realistic mix of records at
-// the given rate and talks to the demo over the fork IPC channel:
-//   demo -> worker: { type: "stop" }  stop logging, shut the logger down, report { type: "done", sent }
+// the given rate (or, in the burst phase, as fast as it can) and talks to the demo over the fork
+// IPC channel:
+//   demo -> worker: { type: "burst" } log as fast as it can until told to stop
+//                   { type: "stop" }  stop logging, shut the logger down, report
+//                                     { type: "done", sent, burst } (burst: records logged in the burst)
 //                   { type: "flush" } stop logging, flush to the socket, report { type: "flushed", sent }
-//   worker -> demo: { type: "progress", sent } four times a second
+//   worker -> demo: { type: "progress", sent } before each group of records is logged
+// The count goes out before the records it counts, and they are logged only once it is written to
+// the pipe: the demo runs the master, so it always has a worker's count before the master can have
+// received what it counts, and its view never shows a worker with more records received than sent.
 import { LoggerConfig } from "../config.js";
 import { WorkerLogger } from "../worker/worker.js";
 
@@ -59,11 +65,17 @@ function logOne(): void {
       ]),
     );
   } else if (roll < 0.9) {
-    // The shapes an application writes: %-arguments, fields, a child logger's bindings.
+    // The shapes an application writes (docs/fields.md): fields first (pino's order) or last,
+    // %-arguments, a child logger's bindings.
     const route = pick(ROUTES);
     switch (int(0, 3)) {
       case 0:
-        log.info("GET %s/%d 200 %dms", route, int(1, 99999), int(2, 80));
+        log.info(
+          { reqId: `r-${int(1, 99999)}`, status: 200, ms: int(2, 80) },
+          "GET %s/%d",
+          route,
+          int(1, 99999),
+        );
         break;
       case 1:
         requests.child({ reqId: `r-${int(1, 99999)}` }).info("POST %s 201", route, { ms: int(10, 200) });
@@ -92,34 +104,65 @@ function logOne(): void {
   }
 }
 
+/** Records announced to the demo; every one of them is logged before the next announcement. */
 let sent = 0;
+let stopping = false;
+let sending = false;
+
+/** Announces `sent + count`, then logs `count` records once the announcement is on the pipe. */
+function logAnnounced(count: number, then?: () => void): void {
+  if (count <= 0 || stopping || sending) return;
+  sending = true;
+  const total = sent + count;
+  const proceed = (): void => {
+    sending = false;
+    // A stop or flush that arrived meanwhile was answered with the count sent so far.
+    if (stopping) return;
+    for (let i = 0; i < count; i++) logOne();
+    sent = total;
+    then?.();
+  };
+  if (process.send === undefined) proceed();
+  else process.send({ type: "progress", sent: total }, proceed);
+}
+
 const started = performance.now();
+/** Steady phase: each tick logs what the rate says is due since the start. */
 const TICK_MS = 20;
 const ticker = setInterval(() => {
-  const due = Math.floor(((performance.now() - started) / 1000) * options.rate);
-  while (sent < due) {
-    logOne();
-    sent++;
-  }
+  logAnnounced(Math.floor(((performance.now() - started) / 1000) * options.rate) - sent);
 }, TICK_MS);
-const progress = setInterval(() => process.send?.({ type: "progress", sent }), 250);
 
-let stopping = false;
+/**
+ * Burst phase: chunks of calls back to back, yielding to the event loop between them (as the
+ * benchmark's workers do) so that the logger's socket writes and the demo's messages get a turn.
+ */
+const BURST_CHUNK = 1000;
+let burstSent = 0;
+function burst(): void {
+  logAnnounced(BURST_CHUNK, () => {
+    burstSent += BURST_CHUNK;
+    setImmediate(burst);
+  });
+}
+
 function stopLogging(): void {
   stopping = true;
   clearInterval(ticker);
-  clearInterval(progress);
 }
 
 process.on("message", (message: { type?: string }) => {
-  if (message?.type === "flush" && !stopping) {
+  if (message?.type === "burst" && !stopping) {
+    clearInterval(ticker);
+    burst();
+  } else if (message?.type === "flush" && !stopping) {
     stopLogging();
     log.flush().then(() => process.send?.({ type: "flushed", sent }));
   } else if (message?.type === "stop") {
     stopLogging();
     log.shutdown().then(() => {
       // Disconnect only once the message is written: closing the pipe earlier can cancel it.
-      process.send?.({ type: "done", sent }, () => process.disconnect?.());
+      process.send?.({ type: "done", sent, burst: burstSent }, () => process.disconnect?.());
     });
   }
 });

@@ -1,17 +1,16 @@
-// `logmux demo`: a master in this process, N forked workers logging a realistic mix, a live view,
-// one worker killed mid-run (SIGKILL) to show the dead-worker warning, and a summary that counts
-// the lines actually in the log file.
+// `logmux demo`: a master in this process, N forked workers logging a realistic mix, a live view
+// with the latest records, one worker killed mid-run (SIGKILL) to show the dead-worker warning, a
+// burst in which the workers log as fast as they can, and a summary that counts the lines actually
+// in the log file.
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LoggerConfig } from "../config.js";
-import { BaseLogHandler } from "../handlers/base.js";
 import { FileLogHandler } from "../handlers/file.js";
 import { LogLevel } from "../levels.js";
 import { MasterLogger } from "../master/master.js";
-import type { LogRecord } from "../record.js";
 import {
   EXIT_FAILURE,
   EXIT_INTERRUPTED,
@@ -19,23 +18,31 @@ import {
   EXIT_TERMINATED,
   intFlag,
   numberFlag,
+  type OptionSpec,
   parseFlags,
+  UsageError,
 } from "./args.js";
+import { pinoRowFor } from "./bench-figures.js";
+import { countLines, message, sleep, within } from "./demo-steps.js";
+import { RecentLines, WarningTap } from "./demo-taps.js";
 import type { DemoWorkerOptions } from "./demo-worker.js";
 import { formatCount } from "./format.js";
-import { LiveView, type Snapshot, stamp, type ViewWarning, type WorkerRow } from "./view.js";
+import { type BurstFigure, burstLines, LiveView, type Snapshot, stamp, type WorkerRow } from "./view.js";
 
-export const DEMO_USAGE = `Usage: logmux demo [--workers 4] [--duration 10] [--rate 200] [--log-dir logs] [--no-kill]
+export const DEMO_USAGE = `Usage: logmux demo [--workers 4] [--duration 10] [--burst 2] [--rate 200] [--log-dir logs] [--no-kill]
 
-Starts a master and forked workers that log a realistic mix (mostly INFO, some DEBUG and WARNING,
-now and then an ERROR with an attachment), shows them live, kills one worker halfway (SIGKILL) so
-the master's dead-worker warning appears, and ends with a summary: records sent vs lines written.
+Starts a master and forked workers that log a realistic mix (mostly INFO with fields, some DEBUG
+and WARNING, now and then an ERROR with an attachment), shows them live with the latest records,
+kills one worker halfway (SIGKILL) so the master's dead-worker warning appears, then has the others
+log as fast as they can (the burst) to show the records/s the pipeline sustains on this machine,
+and ends with a summary: records sent vs lines written.
 
-  --workers <n>     worker processes (default 4, at most 64)
-  --duration <s>    seconds to run (default 10)
-  --rate <n>        records per second per worker (default 200)
-  --log-dir <dir>   where demo.log is written, replaced on each run (default ./logs)
-  --no-kill         do not kill a worker halfway
+  --workers <n>     worker processes (default: 4; at most 64)
+  --duration <s>    seconds of steady logging at --rate (default: 10)
+  --burst <s>       seconds of logging as fast as they can after it; 0 skips the burst (default: 2)
+  --rate <n>        records per second per worker in the steady phase (default: 200)
+  --log-dir <dir>   where demo.log is written, replaced on each run (default: ./logs)
+  --no-kill         do not kill a worker halfway (default: off, one worker is killed)
   -h, --help        show this help
 
 On a terminal the view is redrawn in place; otherwise it prints one progress line a second.
@@ -43,103 +50,72 @@ Ctrl-C stops early and cleanly: workers shut down, the master drains, the summar
 Exit status: 0 finished and every record sent was written, 1 records missing or a failure,
 2 bad flags, 130 interrupted by Ctrl-C (after the clean stop and the summary).`;
 
-/** Collects the master's own warnings for the view; the demo's dead-worker warning arrives here. */
-class WarningTap extends BaseLogHandler {
-  readonly warnings: ViewWarning[] = [];
+/** The demo's flags, as parseArgs reads them (test/cli/help.test.ts checks DEMO_USAGE lists each). */
+export const DEMO_FLAGS = {
+  workers: { type: "string" },
+  duration: { type: "string" },
+  burst: { type: "string" },
+  rate: { type: "string" },
+  "log-dir": { type: "string" },
+  "no-kill": { type: "boolean" },
+} satisfies OptionSpec;
 
-  constructor() {
-    super({ level: LogLevel.WARNING });
-  }
-
-  override get name(): string {
-    return "demo-view";
-  }
-
-  push(records: readonly LogRecord[]): void {
-    for (const record of records) {
-      if (record.name === "MASTER" && this.warnings.length < 10_000) {
-        this.warnings.push({ at: Number(record.timestampNs / 1_000_000n), message: record.message });
-      }
-    }
-  }
-}
+/** Latest records, shown last in the frame: enough to see the mix; a short terminal cuts them first. */
+const RECENT_LINES = 5;
 
 interface DemoWorker extends WorkerRow {
   child: ChildProcess;
   exited: Promise<void>;
 }
 
-/** Resolves with the first IPC message of `type` from `child`, or undefined if it exits first. */
-function message(child: ChildProcess, type: string): Promise<{ sent: number } | undefined> {
-  return new Promise((done) => {
-    const onMessage = (m: { type?: string; sent?: number }): void => {
-      if (m?.type !== type) return;
-      cleanup();
-      done({ sent: m.sent ?? 0 });
-    };
-    const onExit = (): void => {
-      cleanup();
-      done(undefined);
-    };
-    const cleanup = (): void => {
-      child.off("message", onMessage);
-      child.off("exit", onExit);
-    };
-    child.on("message", onMessage);
-    child.once("exit", onExit);
-  });
-}
+/** Longest burst --burst accepts: the workers' backlog (and spool) grows while the master lags. */
+const MAX_BURST_SECONDS = 3600;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((done) => {
-    const timer = setTimeout(finish, ms);
-    function finish(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", finish);
-      done();
-    }
-    signal.addEventListener("abort", finish);
-  });
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<undefined>((done) => {
-      timer = setTimeout(() => done(undefined), ms);
-    }),
-  ]);
-}
-
-/** Counts lines per logger name in a file written with the default format. */
-function countLines(file: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return counts;
+/** `--burst`: 0 (no burst) or seconds, fractions allowed. */
+function burstSeconds(value: string | undefined): number {
+  if (value === undefined) return 2;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > MAX_BURST_SECONDS) {
+    throw new UsageError(
+      `--burst expects 0 (no burst) or seconds up to ${MAX_BURST_SECONDS}, got ${JSON.stringify(value)}`,
+    );
   }
-  const line = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[[A-Z]+\] (\S+) - /gm;
-  for (const match of text.matchAll(line)) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
-  return counts;
+  return n;
+}
+
+/** Bound on waiting for the file to have every burst record: the master has them all by now. */
+const BURST_DRAIN_TIMEOUT_MS = 30_000;
+const BURST_POLL_MS = 10;
+
+/**
+ * Ends the burst's measurement once the file handler has written as many records since the burst
+ * began as the workers logged in it (counted by the workers themselves).
+ */
+async function finishBurst(
+  burst: { figure: BurstFigure; at: number; writtenBefore: number },
+  records: number,
+  written: () => number,
+): Promise<void> {
+  const { figure } = burst;
+  figure.records = records;
+  const deadline = Date.now() + BURST_DRAIN_TIMEOUT_MS;
+  while (written() - burst.writtenBefore < records && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, BURST_POLL_MS));
+  }
+  figure.written = written() - burst.writtenBefore;
+  figure.elapsedMs = Date.now() - burst.at;
+  figure.state = "done";
 }
 
 export async function demoCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    workers: { type: "string" },
-    duration: { type: "string" },
-    rate: { type: "string" },
-    "log-dir": { type: "string" },
-    "no-kill": { type: "boolean" },
-  });
+  const { values } = parseFlags(argv, DEMO_FLAGS);
   if (values.help) {
     process.stdout.write(`${DEMO_USAGE}\n`);
     return EXIT_OK;
   }
   const workerCount = intFlag("--workers", values.workers, 4, 1, 64);
   const durationMs = Math.round(numberFlag("--duration", values.duration, 10, 86_400) * 1000);
+  const burstMs = Math.round(burstSeconds(values.burst) * 1000);
   const rate = numberFlag("--rate", values.rate, 200, 1_000_000);
   const logDir = resolve(values["log-dir"] ?? "logs");
   const kill = !values["no-kill"] && workerCount >= 2;
@@ -160,7 +136,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   });
   const fileHandler = new FileLogHandler(file);
   const tap = new WarningTap();
-  const master = new MasterLogger(config, [fileHandler, tap]);
+  const recent = new RecentLines(RECENT_LINES);
+  const master = new MasterLogger(config, [fileHandler, tap, recent]);
   try {
     await master.ready();
   } catch (error) {
@@ -173,7 +150,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
   const view = new LiveView(process.stdout);
   const shownFile = relative(process.cwd(), file).startsWith("..") ? file : relative(process.cwd(), file);
   view.note(
-    `logmux demo: ${workerCount} workers x ${formatCount(rate)} records/s for ${durationMs / 1000}s, writing ${shownFile}`,
+    `logmux demo: ${workerCount} workers x ${formatCount(rate)} records/s for ${durationMs / 1000}s` +
+      `${burstMs > 0 ? `, then as fast as they can for ${burstMs / 1000}s` : ""}, writing ${shownFile}`,
   );
   view.note(`  master listens on ${config.path} (try: logmux status --path ${config.path})`);
 
@@ -228,8 +206,23 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     return worker;
   });
 
+  // The burst: measured on the file handler, the end of the pipeline (see BurstFigure).
+  let phase = `steady, ${formatCount(rate)} records/s per worker`;
+  let burst: { figure: BurstFigure; at: number; writtenBefore: number } | undefined;
+  const written = (): number =>
+    master.status().handlers.find((h) => h.name === fileHandler.name)?.delivered ?? 0;
+  const burstFigure = (now: number): BurstFigure | undefined => {
+    if (burst === undefined || burst.figure.state === "done") return burst?.figure;
+    const figure = burst.figure;
+    figure.elapsedMs = now - burst.at;
+    if (figure.state === "running") figure.burstMs = figure.elapsedMs;
+    figure.written = written() - burst.writtenBefore;
+    return figure;
+  };
+
   // The view: rates are differences between frames.
   let previous = { at: Date.now(), master: 0, workers: new Map<string, number>() };
+  const hiddenHandlers = new Set([tap.name, recent.name]);
   const snapshot = (): Snapshot => {
     const now = Date.now();
     const status = master.status();
@@ -245,16 +238,21 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
     return {
       now,
       elapsedMs: now - started,
-      durationMs,
+      durationMs: durationMs + burstMs,
       title: `logmux demo: ${workerCount} workers, ${shownFile}`,
+      phase,
       status,
       workers,
       rates,
       masterRate,
       warnings: tap.warnings,
-      hiddenHandlers: new Set([tap.name]),
+      hiddenHandlers,
+      recent: recent.lines,
+      burst: burstFigure(now),
     };
   };
+  // The first frame at once (workers still "waiting"), not an interval later.
+  view.draw(snapshot());
   const drawTimer = setInterval(() => view.draw(snapshot()), view.intervalMs);
 
   // Halfway, one worker flushes what it logged and is then killed without a goodbye: the master
@@ -276,11 +274,40 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 
   await sleep(durationMs, stopSignal.signal);
   await killer;
+
+  const running = (w: DemoWorker): boolean =>
+    w.child.exitCode === null && w.child.signalCode === null && w.demoState === "running";
+  const bursting = workers.filter(running);
+  if (burstMs > 0 && interrupted === undefined && bursting.length > 0) {
+    phase = "burst, as fast as they can";
+    burst = {
+      at: Date.now(),
+      writtenBefore: written(),
+      figure: {
+        state: "running",
+        workers: bursting.length,
+        burstMs: 0,
+        records: 0,
+        written: 0,
+        elapsedMs: 0,
+        pino: pinoRowFor(bursting.length),
+      },
+    };
+    view.note(
+      `${stamp(Date.now() - started)} demo: burst: ${bursting.length} worker${bursting.length === 1 ? "" : "s"} log as fast as they can for ${burstMs / 1000}s`,
+    );
+    for (const w of bursting) w.child.send({ type: "burst" }, () => {});
+    await sleep(burstMs, stopSignal.signal);
+    burstFigure(Date.now());
+    burst.figure.state = "draining";
+  }
+  phase = "stopping";
   if (interrupted !== undefined)
     view.note(`${stamp(Date.now() - started)} demo: ${interrupted}, stopping cleanly`);
 
   // Stop: each worker stops logging and shuts its logger down (every record acknowledged), then
   // the master drains and closes the file.
+  let burstRecords = 0;
   await Promise.all(
     workers.map(async (w) => {
       if (w.child.exitCode !== null || w.child.signalCode !== null || w.demoState === "killed") return;
@@ -288,14 +315,24 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
       const done = message(w.child, "done");
       w.child.send({ type: "stop" }, () => {});
       const reply = await within(done, 10_000);
-      if (reply !== undefined) w.sent = reply.sent;
+      if (reply !== undefined) {
+        w.sent = reply.sent;
+        burstRecords += reply.burst;
+      }
       if ((await within(w.exited, 5000)) === undefined) w.child.kill("SIGKILL");
       else if (w.demoState === "stopping") w.demoState = "done";
     }),
   );
   await Promise.all(workers.map((w) => w.exited));
+  if (burst !== undefined) await finishBurst(burst, burstRecords, written);
   const endedAt = Date.now();
+  if (burst !== undefined) {
+    const [first, ...rest] = burstLines(burst.figure);
+    view.note(`${stamp(Date.now() - started)} demo: ${first}`);
+    for (const line of rest) view.note(`${" ".repeat(stamp(0).length)} ${line}`);
+  }
   await master.shutdown();
+  phase = "done";
   clearInterval(drawTimer);
   view.draw(snapshot());
   view.close();
@@ -304,25 +341,26 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 
   const counts = countLines(file);
   const sent = workers.reduce((sum, w) => sum + w.sent, 0);
-  const written = workers.reduce((sum, w) => sum + (counts.get(w.name) ?? 0), 0);
+  const inFile = workers.reduce((sum, w) => sum + (counts.get(w.name) ?? 0), 0);
   const masterLines = counts.get("MASTER") ?? 0;
   const seconds = (endedAt - started) / 1000;
-  const ok = sent === written;
+  const ok = sent === inFile;
   const lines = [
     "",
     "Summary",
     `  ran for          ${seconds.toFixed(1)}s with ${workerCount} workers${interrupted ? ` (stopped early by ${interrupted})` : ""}`,
     ...(killNote ? [`  killed           ${killNote}`] : []),
     `  records sent     ${formatCount(sent)}`,
-    `  records written  ${formatCount(written)} (plus ${formatCount(masterLines)} MASTER lines)`,
-    `  result           ${ok ? "every record sent was written" : `MISMATCH: ${formatCount(sent - written)} records sent but not written`}`,
-    `  throughput       ${formatCount(written / seconds)} records/s`,
+    `  records written  ${formatCount(inFile)} (plus ${formatCount(masterLines)} MASTER lines)`,
+    `  result           ${ok ? "every record sent was written" : `MISMATCH: ${formatCount(sent - inFile)} records sent but not written`}`,
+    `  throughput       ${formatCount(inFile / seconds)} records/s over the whole run`,
+    ...(burst === undefined ? [] : burstLines(burst.figure).map((line) => `  ${line}`)),
     `  log file         ${file}`,
   ];
   for (const w of workers) {
-    const inFile = counts.get(w.name) ?? 0;
+    const ofWorker = counts.get(w.name) ?? 0;
     lines.push(
-      `    ${w.name.padEnd(10)} sent ${formatCount(w.sent).padStart(8)}  written ${formatCount(inFile).padStart(8)}  ${w.demoState}`,
+      `    ${w.name.padEnd(10)} sent ${formatCount(w.sent).padStart(8)}  written ${formatCount(ofWorker).padStart(8)}  ${w.demoState}`,
     );
   }
   if (stderrLines.length > 0)

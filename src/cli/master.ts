@@ -13,7 +13,7 @@ import type { RotateOptions } from "../handlers/rotation/options.js";
 import { LEVEL_NAMES } from "../levels.js";
 import { MasterLogger } from "../master/master.js";
 import { type MetricsOptions, resolveMetricsOptions } from "../master/metrics-options.js";
-import { EXIT_FAILURE, EXIT_OK, parseFlags, UsageError } from "./args.js";
+import { EXIT_FAILURE, EXIT_OK, type OptionSpec, parseFlags, UsageError } from "./args.js";
 import { packageVersion } from "./version.js";
 
 export const MASTER_USAGE = `Usage: logmux master [--path ipc:///run/app/log.sock] [--file /var/log/app.log] [options]
@@ -22,26 +22,29 @@ Runs a master that receives the records of every worker logging to --path and wr
 Stops on SIGTERM or SIGINT after draining (exit 0); SIGHUP reopens --file (for an external
 logrotate; --rotate-* rotate it from within the master instead).
 
-  --path <ipc://...>     where to listen (default: the library default socket)
-  --file <path>          append lines to this file (created with its directories if missing)
-  --level <name>         lowest level recorded: TRACE, DEBUG, INFO (default), WARNING, ERROR, CRITICAL
+  --path <ipc://...>     where to listen (default: the library default socket,
+                         ipc://$XDG_RUNTIME_DIR/logmux/default.sock or ipc://<tmp>/logmux-<uid>/default.sock)
+  --file <path>          append lines to this file, created with its directories if missing
+                         (no default: no file)
+  --level <name>         lowest level recorded: TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL (default: INFO)
   --format <pattern>     line format, Python logging style; must contain %(message)s
-                         (default "%(asctime)s [%(levelname)s] %(name)s - %(message)s")
-  --json                 write JSON lines to --file and --console instead of --format
+                         (default: "%(asctime)s [%(levelname)s] %(name)s - %(message)s")
+  --json                 write JSON lines to --file and --console instead of --format (default: off)
   --rotate-size <size>   rotate --file before it grows past this: 100MB, 512KB, 1GB (1 KB = 1024 B)
-                         (default: no size limit)
-  --rotate-interval <t>  rotate --file once it is this old: 1d, 6h, 30m, 90s (default: no age limit)
+                         (no default: no size limit)
+  --rotate-interval <t>  rotate --file once it is this old: 1d, 6h, 30m, 90s (no default: no age limit)
   --rotate-at-midnight   rotate --file at every local midnight (default: off)
-  --rotate-keep <n>      rotated files to keep; older ones are deleted (default 14)
+  --rotate-keep <n>      rotated files to keep; older ones are deleted (default: 14)
   --rotate-compress      gzip rotated files in the background (default: off)
-  --console              also write lines to stdout (coloured on a terminal)
-  --discord <url>        send WARNING and above to a Discord webhook
-  --telegram <token:chat> send WARNING and above to a Telegram chat (BOT_TOKEN:CHAT_ID)
-  --slack <url>          send WARNING and above to a Slack incoming webhook
-  --alert-level <name>   lowest level sent to Discord/Telegram/Slack (default WARNING)
-  --metrics <host:port>  serve Prometheus metrics at http://host:port/metrics (default: off;
-                         a port alone listens on 127.0.0.1)
+  --console              also write lines to stdout, coloured on a terminal (default: off)
+  --discord <url>        send WARNING and above to a Discord webhook (no default: off)
+  --telegram <token:chat> send WARNING and above to a Telegram chat, BOT_TOKEN:CHAT_ID (no default: off)
+  --slack <url>          send WARNING and above to a Slack incoming webhook (no default: off)
+  --alert-level <name>   lowest level sent to Discord/Telegram/Slack (default: WARNING)
+  --metrics <host:port>  serve Prometheus metrics at http://host:port/metrics; a port alone listens
+                         on 127.0.0.1 (no default: off)
   --config <file.json>   read these settings from a JSON file; flags given too override it
+                         (no default: flags only)
   -h, --help             show this help
 
 At least one of --file, --console, --discord, --telegram, --slack is required.
@@ -315,26 +318,29 @@ function metricsAddress(value: string, origin: string): MetricsOptions {
 /** The master could not start for a reason outside the command line (exit 1). */
 export class StartupError extends Error {}
 
+/** The master's flags, as parseArgs reads them (test/cli/help.test.ts checks MASTER_USAGE lists each). */
+export const MASTER_FLAGS = {
+  path: { type: "string" },
+  file: { type: "string" },
+  level: { type: "string" },
+  format: { type: "string" },
+  json: { type: "boolean" },
+  console: { type: "boolean" },
+  discord: { type: "string" },
+  telegram: { type: "string" },
+  slack: { type: "string" },
+  "alert-level": { type: "string" },
+  metrics: { type: "string" },
+  "rotate-size": { type: "string" },
+  "rotate-interval": { type: "string" },
+  "rotate-at-midnight": { type: "boolean" },
+  "rotate-keep": { type: "string" },
+  "rotate-compress": { type: "boolean" },
+  config: { type: "string" },
+} satisfies OptionSpec;
+
 export async function masterCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    path: { type: "string" },
-    file: { type: "string" },
-    level: { type: "string" },
-    format: { type: "string" },
-    json: { type: "boolean" },
-    console: { type: "boolean" },
-    discord: { type: "string" },
-    telegram: { type: "string" },
-    slack: { type: "string" },
-    "alert-level": { type: "string" },
-    metrics: { type: "string" },
-    "rotate-size": { type: "string" },
-    "rotate-interval": { type: "string" },
-    "rotate-at-midnight": { type: "boolean" },
-    "rotate-keep": { type: "string" },
-    "rotate-compress": { type: "boolean" },
-    config: { type: "string" },
-  });
+  const { values } = parseFlags(argv, MASTER_FLAGS);
   if (values.help) {
     process.stdout.write(`${MASTER_USAGE}\n`);
     return EXIT_OK;

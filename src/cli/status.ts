@@ -2,7 +2,7 @@
 import { LoggerConfig } from "../config.js";
 import type { MasterStatus } from "../protocol/status.js";
 import { queryStatus } from "../transport/status-client.js";
-import { EXIT_FAILURE, EXIT_OK, intFlag, parseFlags, UsageError } from "./args.js";
+import { EXIT_FAILURE, EXIT_OK, intFlag, type OptionSpec, parseFlags, UsageError } from "./args.js";
 import { formatAgo, formatCount, formatDuration, handlerCells, table } from "./format.js";
 
 export const STATUS_USAGE = `Usage: logmux status [--path ipc:///path/to/socket] [--json] [--timeout ms]
@@ -11,18 +11,21 @@ Asks the master listening at --path for its status and prints its workers and ha
 
   --path <ipc://...>   the master's address (default: the library default,
                        ipc://$XDG_RUNTIME_DIR/logmux/default.sock or ipc://<tmp>/logmux-<uid>/default.sock)
-  --json               print the raw status JSON instead of tables
-  --timeout <ms>       how long to wait for an answer (default 2000)
+  --json               print the raw status JSON instead of tables (default: off)
+  --timeout <ms>       how long to wait for an answer (default: 2000)
   -h, --help           show this help
 
 Exit status: 0 answered, 1 no master answered, 2 bad flags.`;
 
+/** The status command's flags, as parseArgs reads them (test/cli/help.test.ts checks STATUS_USAGE lists each). */
+export const STATUS_FLAGS = {
+  path: { type: "string" },
+  json: { type: "boolean" },
+  timeout: { type: "string" },
+} satisfies OptionSpec;
+
 export async function statusCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    path: { type: "string" },
-    json: { type: "boolean" },
-    timeout: { type: "string" },
-  });
+  const { values } = parseFlags(argv, STATUS_FLAGS);
   if (values.help) {
     process.stdout.write(`${STATUS_USAGE}\n`);
     return EXIT_OK;

@@ -15,6 +15,7 @@ import {
   EXIT_OK,
   EXIT_TERMINATED,
   intFlag,
+  type OptionSpec,
   parseFlags,
   UsageError,
 } from "./args.js";
@@ -37,8 +38,8 @@ Prints the records a running master routes, as it routes them, after the records
                           (default: none)
   --json                  print JSON lines, as the master's JSON formatter writes them (default: text)
   --format <pattern>      text line format, as \`logmux master --format\`
-                          (default "${DEFAULT_FORMAT}")
-  -n, --lines <N>         first print the last N matching records the master kept (default 10;
+                          (default: "${DEFAULT_FORMAT}")
+  -n, --lines <N>         first print the last N matching records the master kept (default: 10;
                           the master keeps 1000 unless configured otherwise)
   --since <duration>      first print the kept records at most this old: 500ms, 30s, 10m, 2h, 1d
                           (with -n: both limits; without: every kept record that young) (default: no age limit)
@@ -96,19 +97,22 @@ export function tailQueryFrom(values: {
   };
 }
 
+/** Every flag of `logmux tail` (test/cli/help.test.ts checks TAIL_USAGE lists each with its default). */
+export const TAIL_FLAGS = {
+  path: { type: "string" },
+  level: { type: "string" },
+  worker: { type: "string", multiple: true },
+  where: { type: "string", multiple: true },
+  grep: { type: "string" },
+  json: { type: "boolean" },
+  format: { type: "string" },
+  lines: { type: "string", short: "n" },
+  since: { type: "string" },
+  "no-follow": { type: "boolean" },
+} satisfies OptionSpec;
+
 export async function tailCommand(argv: readonly string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    path: { type: "string" },
-    level: { type: "string" },
-    worker: { type: "string", multiple: true },
-    where: { type: "string", multiple: true },
-    grep: { type: "string" },
-    json: { type: "boolean" },
-    format: { type: "string" },
-    lines: { type: "string", short: "n" },
-    since: { type: "string" },
-    "no-follow": { type: "boolean" },
-  });
+  const { values } = parseFlags(argv, TAIL_FLAGS);
   if (values.help) {
     process.stdout.write(`${TAIL_USAGE}\n`);
     return EXIT_OK;

@@ -109,6 +109,10 @@ describe("logmux command line: help, version, bad flags, no master", () => {
       },
       { args: ["demo", "--duration", "soon"], expect: [/--duration expects a number/] },
       { args: ["demo", "--rate=-1"], expect: [/--rate expects a number greater than 0/] },
+      {
+        args: ["demo", "--burst=-1"],
+        expect: [/--burst expects 0 \(no burst\) or seconds up to 3600, got "-1"/],
+      },
       { args: ["status", "--timeout", "1.5"], expect: [/--timeout expects a whole number/] },
       { args: ["status", "--path", "/no/scheme.sock"], expect: [/--path: .*ipc:\/\//] },
     ];

@@ -32,10 +32,33 @@ function checkSummary(stdout: string, file: string, workers: number): { sent: nu
   return { sent, written };
 }
 
+/** The burst's figure: the rate it sustained, and pino's measured figure cited for scale. */
+const BURST_FIGURE =
+  /burst: [\d.]+(?: [kM])? records\/s sustained: [\d,]+ records logged in [\d.]+s by \d+ workers?, all in the file after [\d.]+s\n.* {2}for scale, pino \(measured, docs\/benchmarks\.md: npm run bench, 2-core Xeon\), \d+ process(?:es)? appending to one file: [\d.]+ [kM] lines\/s$/m;
+
+const num = (text: string): number => Number(text.replaceAll(",", ""));
+
+/**
+ * Every progress line of the non-terminal output, as sent and received per worker and in all:
+ * the counts a reader compares.
+ */
+function progressCounts(out: string): { line: string; name: string; sent: number; received: number }[] {
+  const counts = [];
+  for (const line of out.split("\n")) {
+    const master = /^\[\s*[\d.]+s\] master [\d,]+ rec\/s, ([\d,]+) sent, ([\d,]+) received, /.exec(line);
+    if (master === null) continue;
+    counts.push({ line, name: "all", sent: num(master[1]!), received: num(master[2]!) });
+    for (const w of line.matchAll(/ \| (worker-\d+) [\d,]+\/s sent ([\d,]+) received ([\d,]+) /g)) {
+      counts.push({ line, name: w[1]!, sent: num(w[2]!), received: num(w[3]!) });
+    }
+  }
+  return counts;
+}
+
 describe("logmux demo", () => {
   it("runs without a terminal: progress lines, a killed worker's warning, and an exact summary", async (t) => {
     const dir = tempDir(t);
-    const demo = spawnCli(t, ["demo", "--duration", "3", "--workers", "2"], { cwd: dir });
+    const demo = spawnCli(t, ["demo", "--duration", "3", "--workers", "2", "--burst", "1"], { cwd: dir });
     const { code } = await demo.exited();
     const out = demo.stdout();
     assert.equal(code, 0, `${out}\n${demo.stderr()}`);
@@ -44,8 +67,19 @@ describe("logmux demo", () => {
     checkSummary(out, file, 2);
     assert.match(
       out,
-      /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [\d,]+ received, queue \d+, drops 0 \| worker-1 /m,
+      /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [\d,]+ sent, [\d,]+ received, queue \d+, drops 0 \| worker-1 [\d,]+\/s sent [\d,]+ received [\d,]+ hb /m,
     );
+    // No line shows a worker (or all of them) with more records received than sent.
+    const counts = progressCounts(out);
+    assert.ok(counts.filter((c) => c.name === "all" && c.received > 0).length >= 2, out);
+    for (const c of counts) {
+      assert.ok(c.received <= c.sent, `${c.name}: ${c.received} received > ${c.sent} sent in ${c.line}`);
+    }
+    // The burst: the surviving worker alone, then the figure, with pino's for scale (1 process).
+    assert.match(out, /demo: burst: 1 worker log as fast as they can for 1s/);
+    assert.match(out, BURST_FIGURE);
+    assert.match(out, /1 process appending to one file: 207 k lines\/s$/m);
+    assert.match(out, /^ {2}burst: .* sustained: /m);
     assert.match(out, /demo: SIGKILL worker-2 \(pid \d+\)/);
     assert.match(
       out,
@@ -70,7 +104,7 @@ describe("logmux demo", () => {
   it("Ctrl-C stops it cleanly: workers shut down, the master drains, summary printed, exit 130", async (t) => {
     const dir = tempDir(t);
     const demo = spawnCli(t, ["demo", "--duration", "60", "--workers", "2", "--log-dir", join(dir, "out")]);
-    await demo.waitFor("stdout", /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [1-9][\d,]* received/m);
+    await demo.waitFor("stdout", /^\[\s*\d+\.\ds\] master [\d,]+ rec\/s, [\d,]+ sent, [1-9][\d,]* received/m);
     demo.child.kill("SIGINT");
     const { code } = await demo.exited();
     assert.equal(code, 130, demo.stderr());
@@ -107,7 +141,7 @@ describe("logmux demo", () => {
       rmSync(dir, { recursive: true, force: true });
     });
     const statusFile = join(dir, "exit-status");
-    const command = `cd ${quote(dir)} && ${quote(process.execPath)} ${quote(MAIN)} demo --duration 4 --workers 3; echo $? > ${quote(statusFile)}`;
+    const command = `cd ${quote(dir)} && ${quote(process.execPath)} ${quote(MAIN)} demo --duration 4 --workers 3 --burst 1.5; echo $? > ${quote(statusFile)}`;
     spawnSync("tmux", [
       "-S",
       server,
@@ -123,7 +157,13 @@ describe("logmux demo", () => {
       "50",
       command,
     ]);
-    const screen = (): string => tmux("capture-pane", "-p", "-t", "demo");
+    // Every capture is kept, to check the counts of every frame seen.
+    const captures: string[] = [];
+    const screen = (): string => {
+      const text = tmux("capture-pane", "-p", "-t", "demo");
+      captures.push(text);
+      return text;
+    };
 
     // Mid-run: the worker table, with heartbeats, once on screen (redrawn, not scrolled).
     await until(
@@ -133,10 +173,19 @@ describe("logmux demo", () => {
     );
     const live = screen();
     assert.match(live, /^WORKER\s+PID\s+STATE\s+REC\/S\s+SENT\s+RECEIVED\s+LAST HEARTBEAT$/m);
-    assert.match(live, /^MASTER\s+\d+\s+up \S+\s+[\d,]+\s+[\d,]+\s+drops 0$/m);
+    assert.match(live, /^MASTER\s+\d+\s+up \S+\s+[\d,]+\s+[\d,]+\s+[\d,]+\s+drops 0$/m);
     assert.match(live, /^HANDLER\s+QUEUE\s+DELIVERED\s+DROPPED\s+FAILURES\s+STALLED$/m);
     assert.match(live, /^FileLogHandler\s+\d+ \(/m);
     assert.equal(count(live, /^WORKER\s+PID/gm), 1, live);
+    // Under the counters, the latest records as the file has them: fields in logfmt after the message.
+    await until(
+      () =>
+        /^Latest records:\n(?: {2}.*\n)* {2}\d{4}-\d\d-\d\d [\d:,]+ \[INFO\] worker-\d - .* (?:reqId=r-|userId=|jobId=)\d+/m.test(
+          screen(),
+        ),
+      10_000,
+      "a latest record with fields",
+    );
 
     // The end: still one table (the last frame), the dead-worker warning in it, then the summary.
     // The status file is written once the demo has exited; pane_dead once the shell has too and
@@ -156,8 +205,30 @@ describe("logmux demo", () => {
       /^Latest MASTER warnings:\n {2}\d\d:\d\d:\d\d {2}Worker worker-3 \(pid \d+\) appears dead/m,
     );
     assert.match(final, /^ {2}result\s+every record sent was written$/m);
+    // The burst's figure stays in the last frame (and in the summary), with pino's for scale.
+    assert.match(final, BURST_FIGURE);
+    assert.match(final, /^ {2}for scale, pino .*, 2 processes appending to one file: 431 k lines\/s$/m);
+
+    // No frame showed a worker, or the master's total, with more records received than sent. A
+    // capture can catch tmux mid-redraw; only frames seen twice in a row are read.
+    let frames = 0;
+    for (let i = 1; i < captures.length; i++) {
+      if (captures[i] !== captures[i - 1]) continue;
+      for (const row of captures[i]!.matchAll(FRAME_ROW)) {
+        frames++;
+        assert.ok(
+          num(row[3]!) <= num(row[2]!),
+          `${row[1]}: received ${row[3]} > sent ${row[2]}:\n${captures[i]}`,
+        );
+      }
+    }
+    assert.ok(frames > 0, "frames were read");
   });
 });
+
+/** A row of the worker table: name, then SENT and RECEIVED (between REC/S and LAST HEARTBEAT). */
+const FRAME_ROW =
+  /^(worker-\d+|MASTER)\s+\d+\s+.+?\s+[\d,]+\s+([\d,]+)\s+([\d,]+)\s+(?:.+ ago|-|never|drops [\d,]+)$/gm;
 
 function quote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
