@@ -8,11 +8,12 @@ const live = new Set();
 /**
  * Forks bench/children/<script>.mjs with `params` (JSON in argv[2]). Returns a handle whose
  * `next(type)` resolves with the next message of that type; a child that reports
- * `{ type: "error" }` or exits rejects every pending `next`.
+ * `{ type: "error" }` or exits rejects every pending `next`. `stdout`: "inherit" or "ignore".
  */
-export function forkChild(script, params = {}) {
+export function forkChild(script, params = {}, { stdout = "inherit" } = {}) {
   const cp = fork(`${CHILDREN}${script}.mjs`, [JSON.stringify(params)], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // stdout "ignore" is /dev/null: a master whose console handler writes there, as `> /dev/null`.
+    stdio: ["ignore", stdout, "inherit", "ipc"],
     serialization: "advanced",
   });
   live.add(cp);
