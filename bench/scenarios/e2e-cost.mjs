@@ -2,6 +2,7 @@
 // processes (same P, same M, same loop building the same messages, no log call), from the
 // end-to-end scenario's rounds. Table 2c and its targets.
 import { fmtMs, fmtNs, fmtRatio } from "../lib/format.mjs";
+import { median } from "../lib/stats.mjs";
 import { summarize } from "./e2e.mjs";
 import { baselineKey } from "./e2e-runner.mjs";
 
@@ -29,9 +30,14 @@ export function addedCost(results, procs, records, kind, cores) {
   if (!run || s.okRounds === 0 || base.okRounds === 0) return null;
   const lines = run.procs * run.records;
   const processes = procs + (run.masterCpuSeconds > 0 ? 1 : 0);
+  const cpuOf = (list, field) => median(list.filter((r) => !r.error).map((r) => r[field]));
+  const mine = results[procs][kind];
+  const theirs = results[procs][baselineKey(procs, records, kind)];
   return {
     lines,
     cpuNs: ((s.cpuSeconds - base.cpuSeconds) * 1e9) / lines,
+    workersNs: ((cpuOf(mine, "workerCpuSeconds") - cpuOf(theirs, "workerCpuSeconds")) * 1e9) / lines,
+    masterNs: (cpuOf(mine, "masterCpuSeconds") * 1e9) / lines,
     wallXCoresNs: ((s.wallMs - base.wallMs) * 1e6 * Math.min(cores, processes)) / lines,
     wallMs: s.wallMs,
     baseWallMs: base.wallMs,
@@ -53,6 +59,7 @@ export function costTable(ctx, settings, results, kinds, labels) {
       ...logging.map((k) => ({ key: k, label: `${labels[k]} CPU /line` })),
       ...(logging.includes("logmux")
         ? [
+            { key: "lmSplit", label: "logmux workers + master" },
             { key: "lmWall", label: "logmux wall (no-logging wall)" },
             { key: "lmWallCores", label: "logmux Δwall x cores /line" },
           ]
@@ -63,12 +70,14 @@ export function costTable(ctx, settings, results, kinds, labels) {
       return {
         procs: String(procs),
         ...Object.fromEntries(logging.map((k) => [k, fmtNs(cost[procs][k]?.cpuNs)])),
+        lmSplit: lm ? `${fmtNs(lm.workersNs)} + ${fmtNs(lm.masterNs)}` : "n/a",
         lmWall: lm ? `${fmtMs(lm.wallMs)} (${fmtMs(lm.baseWallMs)})` : "n/a",
         lmWallCores: fmtNs(lm?.wallXCoresNs),
       };
     }),
     notes: [
       COST_DEFINITION,
+      "logmux workers + master: the same difference for the workers' CPU alone (import, connection and V8 tiering of every worker included: a fixed cost of F per worker weighs F/M per line, 4x more at 16 x 62.5k than at 4 x 250k), and the master's CPU / lines.",
       `Δwall x cores /line: (wall of the logging run - wall of the no-logging run) x min(${cores} cores, processes incl. the master) / lines; an upper bound when the processes do not keep every core busy, shown for comparison only.`,
       "Peers that log a fraction of M (see 2.) are compared with a no-logging run of that same M.",
     ],
