@@ -80,7 +80,7 @@ export async function run(ctx) {
     }),
     notes: [
       `${workers} logmux workers at nice 19 (os.setPriority) log ${fmtInt(records)} messages each as fast as they can, built with + as in 2.; the master runs at normal priority, so it has a core whenever it has work, and the workers (which can produce several times what it takes) queue the rest. ${rounds} round(s), configurations in round-robin order, median.`,
-      "lines per master CPU-second: lines / the master's CPU time (user + system, all threads) from the workers' fork until it closed its files, i.e. what one core of the master formats and writes per second. lines/s (wall) and master CPU (of one core) show how close to saturated it was; with the master below 100% the CPU figure is the one to compare.",
+      "lines per master CPU-second: lines / the master's CPU time (user + system, all threads) from the workers' fork until it closed its files, i.e. what one core of the master formats and writes per second. lines/s (wall) and master CPU (of one core) show how close to saturated it was; with the master well below 100% of a core the workers did not offer more than it took (a busy machine starves nice-19 workers): the per-CPU-second figure still gives the master's cost per line, the wall figure is then no ceiling.",
       "Handlers: FileLogHandler(file) in the default text format; FileLogHandler(file.json, { format: 'json' }); ConsoleLogHandler() writing to the master's stdout, which is /dev/null. Every line is counted in the text file and in the JSON file.",
     ],
   };
