@@ -13,7 +13,7 @@ import * as structured from "./scenarios/structured.mjs";
 import * as sustained from "./scenarios/sustained.mjs";
 import * as worker from "./scenarios/worker.mjs";
 
-const SCENARIOS = { hotpath, e2e, master, ceiling, worker, sustained, structured };
+const SCENARIOS = { hotpath, e2e, master, ceiling, sustained, structured, worker };
 
 process.on("exit", killAll);
 for (const signal of ["SIGINT", "SIGTERM"]) {
