@@ -23,6 +23,8 @@ runChild(async () => {
     busyNs += process.hrtime.bigint() - start;
     await yieldToEventLoop();
   }
+  // The orchestrator may start the master only now (master-ceiling runs): everything is queued.
+  if (params.announce) await send({ type: "logged" });
   await logger.close();
   await send({ type: "done", busyNs: Number(busyNs), cpuMicros: cpuMicros(), rssPeak: rss.stop() });
 });

@@ -29,6 +29,8 @@ export function recordsPerWorker(procs, records, kind) {
   return Math.max(1, Math.round(perWorker * (RECORD_SCALE[kind] ?? 1)));
 }
 
+const QUEUE_FIRST_RECONNECT_MS = 5;
+
 const MASTERS = { logmux: "logmux-master", log4js: "log4js-master" };
 
 /**
@@ -36,22 +38,30 @@ const MASTERS = { logmux: "logmux-master", log4js: "log4js-master" };
  * `niceWorkers` runs the workers at the lowest CPU priority, so the master is never the process
  * waiting for a core: what its event loop still shows is its own blocking. `handlers`: the logmux
  * master's (children/logmux-master.mjs); with "json", the JSON file's lines are counted as well.
+ * `busy`: the master also reports its busy window (first record in to last settled).
+ * `queueFirst`: the workers log everything before the logmux master is started.
  */
-export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWorkers = false, handlers }) {
+export async function runOnce(
+  kind,
+  procs,
+  records,
+  { chunk, timeoutMs, niceWorkers = false, handlers, busy, queueFirst = false },
+) {
   return withTempDir((dir) =>
     runBounded(`${kind} x${procs}`, timeoutMs, async (track) => {
       const file = join(dir, "out.log");
       const socketPath = join(dir, "m.sock");
       const port = kind === "log4js" ? await freePort() : undefined;
       let master;
-      if (MASTERS[kind]) {
+      const startMaster = async () => {
         // Its console handler (if any) writes to stdout: /dev/null here, as `> /dev/null`.
         const stdout = handlers?.includes("console") ? "ignore" : "inherit";
-        master = track(forkChild(MASTERS[kind], { socketPath, file, port, handlers }, { stdout }));
+        master = track(forkChild(MASTERS[kind], { socketPath, file, port, handlers, busy }, { stdout }));
         await master.next("ready");
         master.send({ type: "reset" });
         await master.next("reset");
-      }
+      };
+      if (MASTERS[kind] && !queueFirst) await startMaster();
       const expected = procs * records;
       const started = performance.now();
       const workers = [];
@@ -63,11 +73,21 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
           file,
           socketPath,
           port,
+          announce: queueFirst,
+          // Started before their master, they retry every few ms, not on the default backoff (up
+          // to 2 s), so the master is not left idle between their connections.
+          reconnectMs: queueFirst ? QUEUE_FIRST_RECONNECT_MS : undefined,
           name: `worker-${String(i).padStart(2, "0")}`,
         };
         const worker = track(forkChild("e2e-worker", params));
         if (niceWorkers) setPriority(worker.pid, 19);
         workers.push(worker);
+      }
+      if (queueFirst) {
+        // Every record is logged (held by its worker) before the master listens: from its first
+        // read on, it has more to take than it can.
+        await Promise.all(workers.map((w) => w.next("logged")));
+        await startMaster();
       }
       const reports = await Promise.all(workers.map((w) => w.next("done")));
       let finished = performance.now();
@@ -102,6 +122,7 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
               rssPeak: masterReport.rssPeak,
               rssSamples: masterReport.rssSamples.length,
               workers: masterReport.workers,
+              busy: masterReport.busy,
             }
           : null,
       };
