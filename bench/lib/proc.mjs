@@ -36,10 +36,14 @@ export function forkChild(script, params = {}, { stdout = "inherit" } = {}) {
   const exited = new Promise((resolve) => {
     cp.once("exit", (code, signal) => {
       live.delete(cp);
-      failAll(new Error(`${script} (pid ${cp.pid}) exited with ${signal ?? code} unexpectedly`));
       resolve({ code, signal });
     });
   });
+  // On "close", not "exit": a child's last messages can still be in the IPC channel when its exit
+  // is reported, and a waiter failed then would miss the "done" that was on its way.
+  cp.once("close", (code, signal) =>
+    failAll(new Error(`${script} (pid ${cp.pid}) exited with ${signal ?? code} unexpectedly`)),
+  );
   cp.on("error", (error) => failAll(error));
   return {
     pid: cp.pid,
