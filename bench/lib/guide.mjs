@@ -4,7 +4,7 @@
 
 export const GUIDE = `## How to read the tables
 
-Run everything with \`npm run bench\` (10 minutes on this 2-core machine while other work kept its load average at 12-24; less on a quiet one), one or more
+Run everything with \`npm run bench\` (6.5 minutes on this 2-core machine with other work at a load average of 5-9, 10 minutes at 12-24; less on a quiet one), one or more
 scenarios with \`npm run bench -- --scenario e2e,worker\`, a smoke run with \`--quick\`; \`--help\`
 lists the size flags (\`--procs 1,2,4,8,16\`, \`--records\`, \`--rounds\`, \`--calls\`, \`--seconds\`,
 \`--paced-seconds\`; \`--loggers logmux,pino\` to measure a few). Every ratio and every target below is measured within one run: rounds
