@@ -5,13 +5,15 @@ import { parseOptions, USAGE } from "./lib/args.mjs";
 import { loadAverage, logmuxStatus, machineInfo } from "./lib/env.mjs";
 import { killAll } from "./lib/proc.mjs";
 import { printTable, saveRaw, targetsTable, writeDocs } from "./lib/report.mjs";
+import * as ceiling from "./scenarios/ceiling.mjs";
 import * as e2e from "./scenarios/e2e.mjs";
 import * as hotpath from "./scenarios/hotpath.mjs";
 import * as master from "./scenarios/master.mjs";
 import * as structured from "./scenarios/structured.mjs";
 import * as sustained from "./scenarios/sustained.mjs";
+import * as worker from "./scenarios/worker.mjs";
 
-const SCENARIOS = { hotpath, e2e, master, sustained, structured };
+const SCENARIOS = { hotpath, e2e, master, ceiling, sustained, structured, worker };
 
 process.on("exit", killAll);
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -36,6 +38,8 @@ async function main() {
   if (options.rounds) {
     options.hotpath.rounds = options.rounds;
     options.e2e.rounds = options.rounds;
+    options.ceiling.rounds = options.rounds;
+    options.worker.rounds = options.rounds;
   }
   const started = performance.now();
   const machine = machineInfo();

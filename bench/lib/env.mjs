@@ -21,6 +21,14 @@ export const PEERS = ["pino", "winston", "log4js", "@logtape/logtape", "@logtape
 /** The message every benchmark logs: 40-60 bytes of ASCII, also the marker used to count lines. */
 export const MESSAGE = "request handled: GET /api/items/42 status=200 in 3.1ms";
 
+/**
+ * The end-to-end loops build every message with `+`, as applications do: E2E_HEAD + i + E2E_TAIL
+ * (52-58 bytes of ASCII). E2E_HEAD occurs once in every such line, so it is the marker that
+ * counts them.
+ */
+export const E2E_HEAD = "request handled: GET /api/items/";
+export const E2E_TAIL = " status=200 in 3.1ms";
+
 /** Returns { available: true } or { available: false, reason } without importing anything heavy twice. */
 export async function logmuxStatus() {
   // Only the entry is checked: the modules behind it move as the source is reorganised.

@@ -24,12 +24,14 @@ const adapters = {
     return { log: undefined, async close() {} };
   },
 
-  async logmux({ socketPath, name, flushIntervalMs = 1000 }) {
+  /** `reconnectMs`: a fixed reconnect delay, for runs that start the master after the workers. */
+  async logmux({ socketPath, name, flushIntervalMs = 1000, reconnectMs }) {
     const { LoggerConfig, LogLevel, WorkerLogger } = await import(DIST_INDEX);
     const config = new LoggerConfig({
       path: `ipc://${socketPath}`,
       flushIntervalMs,
       baseLevel: LogLevel.INFO,
+      ...(reconnectMs === undefined ? {} : { reconnectMinMs: reconnectMs, reconnectMaxMs: reconnectMs }),
     });
     const worker = new WorkerLogger(config, name);
     return {

@@ -8,11 +8,12 @@ const live = new Set();
 /**
  * Forks bench/children/<script>.mjs with `params` (JSON in argv[2]). Returns a handle whose
  * `next(type)` resolves with the next message of that type; a child that reports
- * `{ type: "error" }` or exits rejects every pending `next`.
+ * `{ type: "error" }` or exits rejects every pending `next`. `stdout`: "inherit" or "ignore".
  */
-export function forkChild(script, params = {}) {
+export function forkChild(script, params = {}, { stdout = "inherit" } = {}) {
   const cp = fork(`${CHILDREN}${script}.mjs`, [JSON.stringify(params)], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // stdout "ignore" is /dev/null: a master whose console handler writes there, as `> /dev/null`.
+    stdio: ["ignore", stdout, "inherit", "ipc"],
     serialization: "advanced",
   });
   live.add(cp);
@@ -35,10 +36,14 @@ export function forkChild(script, params = {}) {
   const exited = new Promise((resolve) => {
     cp.once("exit", (code, signal) => {
       live.delete(cp);
-      failAll(new Error(`${script} (pid ${cp.pid}) exited with ${signal ?? code} unexpectedly`));
       resolve({ code, signal });
     });
   });
+  // On "close", not "exit": a child's last messages can still be in the IPC channel when its exit
+  // is reported, and a waiter failed then would miss the "done" that was on its way.
+  cp.once("close", (code, signal) =>
+    failAll(new Error(`${script} (pid ${cp.pid}) exited with ${signal ?? code} unexpectedly`)),
+  );
   cp.on("error", (error) => failAll(error));
   return {
     pid: cp.pid,

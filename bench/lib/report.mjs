@@ -1,6 +1,7 @@
 // Targets summary, raw JSON results and the generated docs/benchmarks.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { BENCH, ROOT } from "./env.mjs";
+import { GUIDE } from "./guide.mjs";
 import { renderMarkdown, renderText } from "./table.mjs";
 
 const status = (t) => (t.pass === null ? "info" : t.pass ? "PASS" : "MISS");
@@ -68,6 +69,7 @@ export function writeDocs(run) {
     "setup for the case and default formats; rounds alternate the loggers in round-robin order so a",
     "noisy machine's drift hits them alike, and every child process gets a fresh temp directory.",
     "",
+    GUIDE,
     machineSection(run.machine, run),
   ];
   if (!run.logmux.available) parts.push(`> logmux was not measured in this run: ${run.logmux.reason}.`, "");

@@ -2,7 +2,7 @@
 // Shared by the end-to-end, master-under-load and sustained (calibration) scenarios.
 import { setPriority } from "node:os";
 import { join } from "node:path";
-import { MESSAGE } from "../lib/env.mjs";
+import { E2E_HEAD } from "../lib/env.mjs";
 import { countOccurrences, freePort, withTempDir } from "../lib/files.mjs";
 import { forkChild, runBounded } from "../lib/proc.mjs";
 import { max, median, rotate, sum } from "../lib/stats.mjs";
@@ -14,32 +14,54 @@ import { max, median, rotate, sum } from "../lib/stats.mjs";
  */
 export const RECORD_SCALE = { winston: 0.5, log4js: 0.05 };
 
+/**
+ * The no-logging run a logger's run is compared with: the same P and M (a scaled peer gets its
+ * own, so "the same processes running the same loop" holds for it too). Key in runRounds' results.
+ */
+export function baselineKey(procs, records, kind) {
+  const mine = recordsPerWorker(procs, records, kind);
+  return mine === recordsPerWorker(procs, records, "none") ? "none" : `none@${mine}`;
+}
+
 /** Records per worker: `records` up to 4 processes, then scaled so the total stays 4 x records. */
 export function recordsPerWorker(procs, records, kind) {
   const perWorker = procs <= 4 ? records : Math.ceil((4 * records) / procs);
   return Math.max(1, Math.round(perWorker * (RECORD_SCALE[kind] ?? 1)));
 }
 
+const QUEUE_FIRST_RECONNECT_MS = 5;
+
 const MASTERS = { logmux: "logmux-master", log4js: "log4js-master" };
 
 /**
  * One run; resolves with its measurements (never with a partial run: failures throw).
  * `niceWorkers` runs the workers at the lowest CPU priority, so the master is never the process
- * waiting for a core: what its event loop still shows is its own blocking.
+ * waiting for a core: what its event loop still shows is its own blocking. `handlers`: the logmux
+ * master's (children/logmux-master.mjs); with "json", the JSON file's lines are counted as well.
+ * `busy`: the master also reports its busy window (first record in to last settled).
+ * `queueFirst`: the workers log everything before the logmux master is started.
  */
-export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWorkers = false }) {
+export async function runOnce(
+  kind,
+  procs,
+  records,
+  { chunk, timeoutMs, niceWorkers = false, handlers, busy, queueFirst = false },
+) {
   return withTempDir((dir) =>
     runBounded(`${kind} x${procs}`, timeoutMs, async (track) => {
       const file = join(dir, "out.log");
       const socketPath = join(dir, "m.sock");
       const port = kind === "log4js" ? await freePort() : undefined;
       let master;
-      if (MASTERS[kind]) {
-        master = track(forkChild(MASTERS[kind], { socketPath, file, port }));
+      const startMaster = async () => {
+        // Its console handler (if any) writes to stdout: /dev/null here, as `> /dev/null`.
+        const stdout = handlers?.includes("console") ? "ignore" : "inherit";
+        master = track(forkChild(MASTERS[kind], { socketPath, file, port, handlers, busy }, { stdout }));
         await master.next("ready");
         master.send({ type: "reset" });
         await master.next("reset");
-      }
+      };
+      if (MASTERS[kind] && !queueFirst) await startMaster();
       const expected = procs * records;
       const started = performance.now();
       const workers = [];
@@ -51,11 +73,21 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
           file,
           socketPath,
           port,
+          announce: queueFirst,
+          // Started before their master, they retry every few ms, not on the default backoff (up
+          // to 2 s), so the master is not left idle between their connections.
+          reconnectMs: queueFirst ? QUEUE_FIRST_RECONNECT_MS : undefined,
           name: `worker-${String(i).padStart(2, "0")}`,
         };
         const worker = track(forkChild("e2e-worker", params));
         if (niceWorkers) setPriority(worker.pid, 19);
         workers.push(worker);
+      }
+      if (queueFirst) {
+        // Every record is logged (held by its worker) before the master listens: from its first
+        // read on, it has more to take than it can.
+        await Promise.all(workers.map((w) => w.next("logged")));
+        await startMaster();
       }
       const reports = await Promise.all(workers.map((w) => w.next("done")));
       let finished = performance.now();
@@ -74,7 +106,8 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
         procs,
         records,
         expected: kind === "none" ? 0 : expected,
-        delivered: kind === "none" ? 0 : await countOccurrences(file, MESSAGE),
+        delivered: kind === "none" ? 0 : await countOccurrences(file, E2E_HEAD),
+        deliveredJson: handlers?.includes("json") ? await countOccurrences(`${file}.json`, E2E_HEAD) : null,
         wallMs,
         linesPerSec: expected / (wallMs / 1000),
         perCallNs: median(reports.map((r) => r.busyNs / records)),
@@ -89,6 +122,7 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
               rssPeak: masterReport.rssPeak,
               rssSamples: masterReport.rssSamples.length,
               workers: masterReport.workers,
+              busy: masterReport.busy,
             }
           : null,
       };
@@ -97,8 +131,24 @@ export async function runOnce(kind, procs, records, { chunk, timeoutMs, niceWork
 }
 
 /**
+ * What runRounds runs at one P: every kind at its M, and with "none" among the kinds, one more
+ * no-logging run per scaled M of the others (keyed as baselineKey names it).
+ */
+function runList(procs, records, kinds) {
+  const list = kinds.map((kind) => ({ key: kind, kind, perWorker: recordsPerWorker(procs, records, kind) }));
+  if (!kinds.includes("none")) return list;
+  for (const kind of kinds) {
+    const key = baselineKey(procs, records, kind);
+    if (!list.some((e) => e.key === key))
+      list.push({ key, kind: "none", perWorker: recordsPerWorker(procs, records, kind) });
+  }
+  return list;
+}
+
+/**
  * Rounds over every (P, logger): rounds outermost, loggers in round-robin order inside, so drift
- * on a noisy machine hits all loggers alike. Returns results[P][kind] = [round results].
+ * on a noisy machine hits all loggers alike. Returns results[P][key] = [round results], key a
+ * kind or a scaled no-logging run (baselineKey).
  */
 export async function runRounds(ctx, { procsList, kinds, rounds, records, chunk, timeoutMs, warmup = true }) {
   const settings = { chunk, timeoutMs };
@@ -111,17 +161,17 @@ export async function runRounds(ctx, { procsList, kinds, rounds, records, chunk,
     }
   }
   const results = {};
-  for (const procs of procsList) results[procs] = Object.fromEntries(kinds.map((k) => [k, []]));
+  for (const procs of procsList)
+    results[procs] = Object.fromEntries(runList(procs, records, kinds).map((e) => [e.key, []]));
   for (let round = 0; round < rounds; round++) {
     for (const procs of procsList) {
-      for (const kind of rotate(kinds, round + procs)) {
-        const perWorker = recordsPerWorker(procs, records, kind);
-        ctx.progress(`end to end round ${round + 1}/${rounds}: ${kind}, ${procs} x ${perWorker}`);
+      for (const { key, kind, perWorker } of rotate(runList(procs, records, kinds), round + procs)) {
+        ctx.progress(`end to end round ${round + 1}/${rounds}: ${key}, ${procs} x ${perWorker}`);
         try {
-          results[procs][kind].push(await runOnce(kind, procs, perWorker, settings));
+          results[procs][key].push(await runOnce(kind, procs, perWorker, settings));
         } catch (error) {
-          results[procs][kind].push({ error: error.message, procs, records: perWorker });
-          ctx.warn(`end to end ${kind} x${procs} failed: ${error.message}`);
+          results[procs][key].push({ error: error.message, procs, records: perWorker });
+          ctx.warn(`end to end ${key} x${procs} failed: ${error.message}`);
         }
       }
     }

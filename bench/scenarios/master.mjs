@@ -1,4 +1,5 @@
 // Scenario 3: the master under load, during the 4 x M end-to-end burst.
+import { selectKinds } from "../lib/args.mjs";
 import { fmtInt, fmtMB, fmtMs, fmtPct } from "../lib/format.mjs";
 import { max, median } from "../lib/stats.mjs";
 import { e2eSettings } from "./e2e.mjs";
@@ -15,7 +16,7 @@ export async function run(ctx) {
   let source = "the end-to-end scenario's rounds";
   if (!results?.logmux?.length) {
     source = "its own rounds";
-    const kinds = ["logmux", "log4js"];
+    const kinds = selectKinds(ctx, ["logmux", "log4js"]);
     results = (await runRounds(ctx, { ...settings, procsList: [PROCS], kinds }))[PROCS];
   }
   const column = (list) => {

@@ -2,6 +2,7 @@
 // bindings in the calling process, against the plain call and against pino and winston making the
 // same calls; and the master's rendering of such records to lines, on one core.
 import { join } from "node:path";
+import { selectKinds } from "../lib/args.mjs";
 import { MESSAGE } from "../lib/env.mjs";
 import { countEach, withTempDir } from "../lib/files.mjs";
 import { fmtInt, fmtNs, fmtRate, fmtRatio } from "../lib/format.mjs";
@@ -164,7 +165,7 @@ function renderTable(render, settings) {
 export async function run(ctx) {
   if (!ctx.logmux.available) return { skipped: `logmux not available: ${ctx.logmux.reason}` };
   const settings = { ...ctx.options.hotpath, timeoutMs: ctx.options.quick ? 60_000 : 180_000 };
-  const kinds = ["logmux", "pino", "winston", "logtape"];
+  const kinds = selectKinds(ctx, ["logmux", "pino", "winston", "logtape"]);
   const rounds = Object.fromEntries(kinds.map((k) => [k, []]));
   for (let round = 0; round < settings.rounds; round++) {
     for (const kind of rotate(kinds, round)) {
