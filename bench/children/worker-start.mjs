@@ -4,11 +4,11 @@
 // and the record written to its socket). Peers: import, set-up, one call, close() resolved (the
 // record is in the file). The node process's own start-up comes before and is not counted.
 import { cpuMicros, params, runChild, send } from "../lib/child.mjs";
-import { DIST_INDEX, MESSAGE } from "../lib/env.mjs";
+import { DIST_WORKER, MESSAGE } from "../lib/env.mjs";
 import { createLogger } from "../lib/loggers.mjs";
 
 const MODULES = {
-  logmux: [DIST_INDEX],
+  logmux: [DIST_WORKER],
   pino: ["pino"],
   winston: ["winston"],
   "log4js-file": ["log4js"],

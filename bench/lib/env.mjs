@@ -15,6 +15,11 @@ export const DIST = process.env.LOGMUX_DIST ? `${resolve(process.env.LOGMUX_DIST
  */
 export const DIST_INDEX =
   [`${DIST}logmux.mjs`, `${DIST}logmux.js`].find((file) => existsSync(file)) ?? `${DIST}index.js`;
+/**
+ * What a worker process imports: `logmux/worker` (dist/worker.mjs, the worker's bundle alone), or,
+ * for an older build without it, the whole library.
+ */
+export const DIST_WORKER = existsSync(`${DIST}worker.mjs`) ? `${DIST}worker.mjs` : DIST_INDEX;
 /** Packages of bench/package.json whose versions each run records. */
 export const PEERS = ["pino", "winston", "log4js", "@logtape/logtape", "@logtape/file"];
 

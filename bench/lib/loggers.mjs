@@ -3,7 +3,7 @@
 // Each is set up the way its documentation recommends for the case, with default formats.
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DIST_INDEX } from "./env.mjs";
+import { DIST_WORKER } from "./env.mjs";
 
 const adapters = {
   /** The floor: copy the message into a preallocated buffer (UTF-8), as a logger's own append would. */
@@ -26,7 +26,7 @@ const adapters = {
 
   /** `reconnectMs`: a fixed reconnect delay, for runs that start the master after the workers. */
   async logmux({ socketPath, name, flushIntervalMs = 1000, reconnectMs }) {
-    const { LoggerConfig, LogLevel, WorkerLogger } = await import(DIST_INDEX);
+    const { LoggerConfig, LogLevel, WorkerLogger } = await import(DIST_WORKER);
     const config = new LoggerConfig({
       path: `ipc://${socketPath}`,
       flushIntervalMs,

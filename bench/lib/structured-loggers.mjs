@@ -4,7 +4,7 @@
 // sets it up for the plain hot path, so the plain row here matches that scenario's.
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DIST_INDEX, MESSAGE } from "./env.mjs";
+import { DIST_WORKER, MESSAGE } from "./env.mjs";
 
 /** The rows, in table order. `marker` is the text every line of the row carries once. */
 export const ROWS = [
@@ -55,7 +55,7 @@ const next = () => {
 
 const adapters = {
   async logmux({ socketPath, name, flushIntervalMs = 1000 }) {
-    const mod = await import(DIST_INDEX);
+    const mod = await import(DIST_WORKER);
     const { LoggerConfig, LogLevel, WorkerLogger } = mod;
     const config = new LoggerConfig({
       path: `ipc://${socketPath}`,
