@@ -20,8 +20,9 @@ const MIN_REFS = 16;
 export class PlainQueue {
   readonly times: Float64Array;
   readonly levels: Uint8Array;
-  /** Message and section of record i at 2i and 2i + 1. */
-  refs: (string | Uint8Array | undefined)[] = new Array(MIN_REFS);
+  messages: string[] = new Array(MIN_REFS);
+  /** A child's bindings, or undefined, for each of {@link messages}. */
+  sections: (Uint8Array | undefined)[] = new Array(MIN_REFS);
   /** The oldest record not yet copied. */
   head = 0;
   /** Records pushed since the queue was last empty (copied ones included). */
@@ -43,9 +44,8 @@ export class PlainQueue {
     const at = this.end;
     this.times[at] = timeMs;
     this.levels[at] = level;
-    const refs = this.refs;
-    refs[2 * at] = message;
-    refs[2 * at + 1] = section;
+    this.messages[at] = message;
+    this.sections[at] = section;
     this.end = at + 1;
     return at + 1 - this.head;
   }
@@ -57,7 +57,9 @@ export class PlainQueue {
       return;
     }
     this.head = 0;
-    this.refs = new Array(Math.max(MIN_REFS, 2 * this.end));
+    const size = Math.max(MIN_REFS, this.end);
+    this.messages = new Array(size);
+    this.sections = new Array(size);
     this.end = 0;
   }
 }

@@ -221,12 +221,16 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
   /** Copies up to `max` held plain records into the batch, oldest first. */
   #drain(max: number): void {
     const queue = this.#queue;
-    const { times, levels, refs } = queue;
+    const { times, levels, messages, sections } = queue;
     let at = queue.head;
-    for (const end = Math.min(queue.end, at + max); at < end; at++) {
-      const section = refs[2 * at + 1] as Uint8Array | undefined;
-      const length = section === undefined ? 0 : section.length;
-      this.#append(times[at]!, levels[at]!, refs[2 * at] as string, undefined, section, length);
+    const end = Math.min(queue.end, at + max);
+    while (at < end) {
+      at += (this.#builder ?? this.#newBuilder()).appendPlainRun(times, levels, messages, sections, at, end);
+      if (at === end) break;
+      // The batch is full: this seals it and starts the next (or sends an oversized record alone).
+      const section = sections[at];
+      this.#append(times[at]!, levels[at]!, messages[at]!, undefined, section, section?.length ?? 0);
+      at++;
     }
     queue.advance(at);
   }

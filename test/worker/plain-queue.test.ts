@@ -118,16 +118,16 @@ describe("PlainQueue", () => {
   it("starts each cycle with a new array sized to the last, and counts what it holds", () => {
     const queue = new PlainQueue(64);
     for (let i = 0; i < 40; i++) assert.equal(queue.push(i, 2, `m${i}`, undefined), i + 1);
-    const first = queue.refs;
+    const first = queue.messages;
     queue.advance(10);
     assert.equal(queue.count, 30);
-    assert.equal(queue.refs, first, "the array stays while records are held");
+    assert.equal(queue.messages, first, "the array stays while records are held");
     queue.advance(40);
     assert.equal(queue.count, 0);
-    assert.notEqual(queue.refs, first);
-    assert.equal(queue.refs.length, 80, "room for as many records as the last cycle held");
+    assert.notEqual(queue.messages, first);
+    assert.equal(queue.messages.length, 40, "room for as many records as the last cycle held");
     queue.push(1, 3, "next", undefined);
-    assert.equal(queue.refs[0], "next");
+    assert.equal(queue.messages[0], "next");
     assert.equal(queue.levels[0], 3);
   });
 });
