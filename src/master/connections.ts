@@ -122,7 +122,7 @@ export class Connections {
       // 'close' follows; a reset connection is handled there like any other close.
     });
     socket.on("close", () => this.#onClose(session));
-    const handshake = `no HELLO or STATUS_QUERY within ${options.handshakeTimeoutMs} ms`;
+    const handshake = `no HELLO, STATUS_QUERY or TAIL_QUERY within ${options.handshakeTimeoutMs} ms`;
     session.handshakeTimer = session.deadline(options.handshakeTimeoutMs, () =>
       this.#protocolFailure(session, new ProtocolError(handshake), "handshake_timeout"),
     );
@@ -241,6 +241,16 @@ export class Connections {
       // Not the peer's fault: refused with a reason, not counted as a protocol error.
       session.closed = true;
       session.socket.end(encodeError("this master does not serve tails (it was started with tail: false)"));
+      return;
+    }
+    if (tails.full) {
+      // Each tail may hold a queue of its own; also refused with a reason, not a protocol error.
+      session.closed = true;
+      session.socket.end(
+        encodeError(
+          `this master serves at most ${tails.maxTails} tails at once (tail.maxTails); try again later`,
+        ),
+      );
       return;
     }
     tails.attach(session.socket, query);

@@ -59,9 +59,10 @@ export interface MasterLoggerOptions {
    * `logmux tail`: how many of the last records routed the master keeps for `tail -n`/`--since`
    * (`ring`, 0 for none; bounded by `ringBytes` of wire bytes too, since kept batches pin their
    * frames), and how many wire bytes may wait for one tail that reads too slowly before its oldest
-   * are dropped and counted (`maxQueueBytes`). `false` refuses tail connections and keeps nothing.
+   * are dropped and counted (`maxQueueBytes`), and how many tails may be connected at once
+   * (`maxTails`). `false` refuses tail connections and keeps nothing.
    * Keeping costs one array push per batch (not per record): no measurable throughput.
-   * @default { ring: 1000, ringBytes: 8388608 (8 MiB), maxQueueBytes: 4194304 (4 MiB) }
+   * @default { ring: 1000, ringBytes: 8388608 (8 MiB), maxQueueBytes: 4194304 (4 MiB), maxTails: 16 }
    * @example { tail: { ring: 10_000 } } or { tail: false }
    */
   tail?: TailOptions | false;

@@ -15,7 +15,7 @@ export class Session {
   source: RecordSource | undefined;
   /** Fires when a check-in is overdue by more than deadWorkerGraceMs ("appears dead"). */
   deadTimer: NodeJS.Timeout | undefined;
-  /** Runs from accept until the first HELLO or STATUS_QUERY. */
+  /** Runs from accept until the first HELLO, STATUS_QUERY or TAIL_QUERY. */
   handshakeTimer: NodeJS.Timeout | undefined;
   /** Runs while a frame is incomplete; `framesAtTimer` tells which frame it is timing. */
   frameTimer: NodeJS.Timeout | undefined;

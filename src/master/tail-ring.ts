@@ -12,7 +12,9 @@ export interface Selection {
  * batches the handlers were given (no copy, O(1) per batch on the hot path) and drops whole
  * batches from the old end. Two bounds: records (the newest `maxRecords` are what a query sees)
  * and wire bytes, because a batch pins its frame and a few huge records must not pin hundreds of
- * MiB.
+ * MiB. Unlike a tail's queue (see `owned` in tail-subscriber.ts) it never copies a batch that is a
+ * view of a larger socket read: it keeps every batch in routing order, and the frames of one read
+ * are routed one after the other, so all but the oldest read it holds are wholly kept and counted.
  */
 export class TailRing {
   readonly maxRecords: number;

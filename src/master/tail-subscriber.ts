@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { RecordBatch } from "../protocol/record-batch.js";
+import { RecordBatch } from "../protocol/record-batch.js";
 import type { TailStats } from "../protocol/status.js";
 import { encodeTailLive, encodeTailRecords, encodeTailSkipped } from "../protocol/tail.js";
 import type { TailFilter } from "./tail-filter.js";
@@ -18,6 +18,26 @@ const WRITE_HIGH_WATER = 64 * 1024;
 const FINISH_IDLE_MS = 1000;
 /** Wire bytes of batches looked at per event-loop turn, like a handler's push slice. */
 const TURN_BYTES = 256 * 1024;
+
+/**
+ * A queued batch whose memory is this many times its wire bytes or more is copied first (see
+ * {@link owned}); under it the queue pins at most this many times its bound. Batches a tail takes
+ * all of share their chunks with the batches queued next to them and are seldom copied.
+ */
+const PIN_RATIO = 4;
+
+/**
+ * `batch`, or a copy of it that owns its memory when it is a small view of a larger buffer: a
+ * frame that arrived whole is a view of the socket's chunk (up to 64 KiB), so a narrow tail that
+ * keeps one small batch of each chunk would pin whole chunks while counting only the batches.
+ */
+export function owned(batch: RecordBatch): RecordBatch {
+  if (batch.buffer.buffer.byteLength < PIN_RATIO * batch.byteLength) return batch;
+  // allocUnsafeSlow: a small Buffer.from would come from the shared 8 KiB pool and pin that.
+  const copy = Buffer.allocUnsafeSlow(batch.byteLength);
+  batch.buffer.copy(copy);
+  return new RecordBatch(copy, batch.offsets, batch.count, batch.source, batch.minLevel, batch.maxLevel);
+}
 
 /** A batch to send: records pre-selected (kept ones), or to be filtered when sent (live ones). */
 interface Item {
@@ -67,7 +87,7 @@ export class TailSubscriber {
 
   offer(batch: RecordBatch): void {
     if (!this.#live || this.closed || !this.#filter.admits(batch)) return;
-    this.#push({ batch, indices: undefined });
+    this.#push({ batch: owned(batch), indices: undefined });
     this.#schedule();
   }
 
@@ -90,7 +110,9 @@ export class TailSubscriber {
   #push(item: Item): void {
     this.#items.push(item);
     this.#queuedBytes += item.batch.byteLength;
-    while (this.#queuedBytes > this.#maxQueueBytes) {
+    // Never the batch just queued: one larger than the bound alone would otherwise drop itself,
+    // and a tail reading at full speed would skip every such batch.
+    while (this.#queuedBytes > this.#maxQueueBytes && this.#items.length - this.#head > 1) {
       const oldest = this.#shift();
       if (oldest === undefined) break;
       if (oldest === "live") {

@@ -33,6 +33,15 @@ export class Tails {
     for (const subscriber of this.#subscribers) subscriber.offer(batch);
   }
 
+  /** Whether another tail would pass `tail.maxTails`; Connections refuses it with a reason. */
+  get full(): boolean {
+    return this.#subscribers.size >= this.#options.maxTails;
+  }
+
+  get maxTails(): number {
+    return this.#options.maxTails;
+  }
+
   /** A connection that sent TAIL_QUERY: its kept records now, then live ones if it follows. */
   attach(socket: Socket, query: TailQuery): void {
     const filter = new TailFilter(query, this.#baseLevel);

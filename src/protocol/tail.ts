@@ -13,7 +13,7 @@ export interface TailQuery {
   level: number;
   /** Worker-name globs (`*`, `?`); a record matches when its worker matches any. Empty: all. */
   workers: string[];
-  /** Field equalities that must all hold (see {@link fieldEquals}). */
+  /** Field equalities that must all hold (see `valueEquals` in src/master/tail-filter.ts). */
   where: [string, string][];
   /** How many of the kept records (the ring) to send first, newest last. */
   last: number;

@@ -21,7 +21,10 @@ const MAX_TAIL_FRAME_BYTES = 1024 * 1024 * 1024;
 
 /** What a tail hears, in the order the master sent it. */
 export interface TailListener {
-  /** Records (a promise: reading pauses until it settles, so a slow output slows the master's sends). */
+  /**
+   * Records (a promise: reading pauses until it settles, so a slow output slows the master's sends;
+   * one that rejects ends the tail, {@link Tail.ended} rejecting with its error).
+   */
   records(batch: RecordBatch): void | Promise<void>;
   /** The master dropped this many matching records here because they were not read in time. */
   skipped(count: number): void;
@@ -84,9 +87,13 @@ export function openTail(path: string, query: TailQuery, listener: TailListener)
         if (result !== undefined) {
           pending++;
           socket.pause();
-          result.then(() => {
-            if (--pending === 0) socket.resume();
-          });
+          // An output that failed ends the tail with its error (else an unhandled rejection).
+          result.then(
+            () => {
+              if (--pending === 0) socket.resume();
+            },
+            (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))),
+          );
         }
         return;
       }

@@ -205,6 +205,31 @@ describe("logmux tail", () => {
     assert.match(none.stderr, /^logmux tail: no master is listening at \S+ \(no socket there\)\n$/);
   });
 
+  it("exits 1 when the master is SIGKILLed, 143 on SIGTERM, and 0 when its output closes (| head)", async (t) => {
+    const rig = await startMaster(t);
+    const killed = spawnCli(t, ["tail", "--path", rig.path, "-n", "0"]);
+    const terminated = spawnCli(t, ["tail", "--path", rig.path, "-n", "0"]);
+    const headed = spawnCli(t, ["tail", "--path", rig.path, "-n", "0", "--worker", "w-*"]);
+    await Promise.all([killed, terminated, headed].map((tail) => tail.waitFor("stderr", /following/)));
+
+    terminated.child.kill("SIGTERM");
+    assert.deepEqual(await terminated.exited(), { code: 143, signal: null });
+    assert.doesNotMatch(terminated.stderr(), /Error|at /);
+
+    // The reader goes away, as `head` does: the next line the tail writes meets EPIPE.
+    headed.child.stdout!.destroy();
+    await logAll(t, rig, ["w-1"], 20);
+    assert.deepEqual(await headed.exited(), { code: 0, signal: null });
+    assert.doesNotMatch(headed.stderr(), /cannot write|Error|at /);
+
+    rig.master.child.kill("SIGKILL");
+    assert.deepEqual(await killed.exited(), { code: 1, signal: null });
+    assert.match(
+      killed.stderr(),
+      /logmux tail: the master at ipc:\/\/\S+ closed the connection \(it stopped or restarted\)\n$/,
+    );
+  });
+
   it("refuses bad flags with exit 2 and lists every flag with its default in --help", async (t) => {
     const help = await runCli(t, ["tail", "--help"]);
     assert.equal(help.code, 0);

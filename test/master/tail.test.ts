@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { InvalidConfigError, LoggerConfig, MasterLogger, type MasterLoggerOptions } from "../../src/index.js";
 import { globMatch, valueEquals } from "../../src/master/tail-filter.js";
+import { owned } from "../../src/master/tail-subscriber.js";
 import { MessageType } from "../../src/protocol/constants.js";
-import { FrameReader, frameText, frameType } from "../../src/protocol/decoder.js";
+import { decodeBatch, FrameReader, frameText, frameType } from "../../src/protocol/decoder.js";
 import { decodeTailRecords, encodeTailQuery, type TailQuery } from "../../src/protocol/tail.js";
+import { openTail } from "../../src/transport/tail-client.js";
 import { batchFrame, helloFrame, rawConnect, recordBytes, T } from "../helpers/frames.js";
 import {
   exited,
@@ -81,8 +83,8 @@ describe("tail in the master", () => {
   });
 
   it("bounds the ring by bytes too: a few huge records do not pin a thousand frames", async (t) => {
-    const { master, socket } = await startMaster(t, { tail: { ring: 1000, ringBytes: 64 * 1024 } });
-    for (let i = 0; i < 10; i++) master.info(`${i} ${"x".repeat(20_000)}`);
+    const { master, socket } = await startMaster(t, { tail: { ring: 1000, ringBytes: 256 * 1024 } });
+    for (let i = 0; i < 10; i++) master.info(`${i} ${"x".repeat(80_000)}`);
     const messages = await kept(socket, {});
     assert.deepEqual(
       messages.map((m) => Number(m.split(" ")[0])),
@@ -180,9 +182,15 @@ describe("tail in the master", () => {
   it("checks the tail option at construction", () => {
     const config = new LoggerConfig({ path: "ipc:///tmp/lmx-never/log.sock" });
     for (const [tail, says] of [
-      [{ ring: -1 }, /Invalid tail\.ring: expected a whole number of at least 0, got -1/],
+      [{ ring: -1 }, /Invalid tail\.ring: expected a whole number from 0 to 100000, got -1/],
+      [{ ring: 100_001 }, /Invalid tail\.ring: expected a whole number from 0 to 100000, got 100001/],
       [{ maxQueueBytes: 0 }, /Invalid tail\.maxQueueBytes/],
+      // Under a default batch, a tail reading at full speed would skip records.
+      [{ maxQueueBytes: 1000 }, /Invalid tail\.maxQueueBytes: expected a whole number of at least 262144/],
+      [{ ringBytes: 256 * 1024 - 1 }, /Invalid tail\.ringBytes: expected a whole number of at least 262144/],
       [{ ringBytes: 1.5 }, /Invalid tail\.ringBytes/],
+      [{ maxTails: 0 }, /Invalid tail\.maxTails: expected a whole number from 1 to 1000, got 0/],
+      [{ maxTails: 1001 }, /Invalid tail\.maxTails: expected a whole number from 1 to 1000, got 1001/],
       ["big", /Invalid tail: expected false or an object/],
     ] as const) {
       assert.throws(
@@ -194,6 +202,69 @@ describe("tail in the master", () => {
         },
       );
     }
+  });
+
+  it("never drops the batch just queued: one larger than maxQueueBytes reaches the tail", async (t) => {
+    const { master, socket } = await startMaster(t, { tail: { maxQueueBytes: 256 * 1024 } });
+    const big = `big ${"x".repeat(300_000)}`;
+    master.info(big);
+    // Kept: the only item of a fresh queue.
+    assert.deepEqual(await kept(socket, { last: 1 }), [big]);
+    // Live, to a tail that is not reading yet: still the only batch in its queue.
+    const stalled = await stalledTail(t, `ipc://${socket}`);
+    master.info(big);
+    void master.shutdown();
+    const seen = await stalled.readToEnd();
+    assert.equal(seen.skipped, 0);
+    assert.ok(seen.records >= 1, JSON.stringify(seen));
+  });
+
+  it("serves at most tail.maxTails tails; one more is refused with a reason (not a protocol error)", async (t) => {
+    const { master, socket } = await startMaster(t, { tail: { maxTails: 1 } });
+    await stalledTail(t, `ipc://${socket}`);
+    const frames = await exchange(socket, encodeTailQuery(QUERY));
+    assert.deepEqual(
+      frames.map((f) => f.type),
+      [MessageType.ERROR],
+    );
+    assert.equal(
+      frameText(frames[0]!.frame),
+      "this master serves at most 1 tails at once (tail.maxTails); try again later",
+    );
+    assert.equal(master.status().protocolErrors, 0);
+    assert.equal(master.status().tails.connected.length, 1);
+  });
+
+  it("copies a small batch that is a view of a larger read before queueing it, not one that fills its memory", () => {
+    const frame = batchFrame(1, [{ ns: 5n, level: 4, message: "small" }]);
+    const chunk = Buffer.allocUnsafeSlow(64 * 1024);
+    frame.copy(chunk, 1000);
+    const source = { name: "w", nameBytes: Buffer.from("w"), pid: 1 };
+    const view = decodeBatch(chunk.subarray(1000, 1000 + frame.length), source).batch;
+    const copy = owned(view);
+    assert.notEqual(copy, view);
+    assert.equal(copy.buffer.buffer.byteLength, frame.length, "owns exactly its frame, not a pooled slab");
+    assert.deepEqual(copy.buffer, frame);
+    assert.equal(copy.message(0), "small");
+    assert.equal(copy.level(0), 4);
+    assert.equal(copy.byteLength, view.byteLength);
+    const whole = decodeBatch(Buffer.from(Uint8Array.from(frame).buffer), source).batch;
+    assert.equal(owned(whole), whole);
+  });
+
+  it("ends a tail with its output's error when the output rejects", async (t) => {
+    const { master, socket } = await startMaster(t);
+    master.info("one record");
+    const tail = openTail(
+      socket,
+      { ...QUERY, last: 10, follow: false },
+      {
+        records: () => Promise.reject(new Error("output failed")),
+        skipped: () => {},
+        live: () => {},
+      },
+    );
+    await assert.rejects(tail.ended, /output failed/);
   });
 
   it("matches worker globs with * and ?", () => {

@@ -210,7 +210,7 @@ describe("a live master under hostile clients", () => {
         await client.closed;
         assert.match(
           (await client.frame(T.ERROR)).toString("utf8", 5),
-          /no HELLO or STATUS_QUERY within 1000 ms/,
+          /no HELLO, STATUS_QUERY or TAIL_QUERY within 1000 ms/,
         );
       },
       async slowlorisWorker() {
@@ -313,7 +313,9 @@ describe("a live master under hostile clients", () => {
       ),
       1,
     );
-    assert.ok(count(/unidentified client: protocol error: no HELLO or STATUS_QUERY within 1000 ms$/) >= 1);
+    assert.ok(
+      count(/unidentified client: protocol error: no HELLO, STATUS_QUERY or TAIL_QUERY within 1000 ms$/) >= 1,
+    );
     assert.equal(count(/^Worker h-trunc \(pid 4242\) appears dead: connection closed without shutdown$/), 1);
     assert.equal(count(/h-million|good/), 0, "no warning about a well-behaved client");
 
