@@ -68,6 +68,8 @@ export function writeDocs(run) {
     "(`--quick` for a smoke run, `--scenario NAME` for one scenario). Peers run with their documented",
     "setup for the case and default formats; rounds alternate the loggers in round-robin order so a",
     "noisy machine's drift hits them alike, and every child process gets a fresh temp directory.",
+    "What changed from one revision to the next, paired before/after comparisons and instruction",
+    "counts are in [performance.md](performance.md), written by hand; this file is regenerated whole.",
     "",
     GUIDE,
     machineSection(run.machine, run),
