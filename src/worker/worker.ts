@@ -191,11 +191,13 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
     // Held plain records are older: they go first, so the batch keeps the order of the calls.
     if (this.#queue.count !== 0) this.#drain(QUEUE_CAPACITY);
     this.#append(nowMs(), level, message, data, values, valuesLength);
-    if (level >= LogLevel.ERROR) {
-      // An error goes out on the next tick even though its batch is not full.
-      this.#sealBeforeSend = true;
-      this.#scheduleSend();
-    }
+    if (level >= LogLevel.ERROR) this.#sendErrorSoon();
+  }
+
+  /** An error goes out on the next tick even though its batch is not full. */
+  #sendErrorSoon(): void {
+    this.#sealBeforeSend = true;
+    this.#scheduleSend();
   }
 
   /** The cheapest call: the record is held as it is and copied into the batch on the next tick. */
@@ -212,10 +214,7 @@ export class WorkerLogger extends LoggerBase implements ExitParticipant {
       this.#drain(CATCH_UP_PER_CALL);
       if (queue.count === 0) this.#catchingUp = false;
     }
-    if (level >= LogLevel.ERROR) {
-      this.#sealBeforeSend = true;
-      this.#scheduleSend();
-    }
+    if (level >= LogLevel.ERROR) this.#sendErrorSoon();
   }
 
   /** Copies up to `max` held plain records into the batch, oldest first. */
