@@ -1,17 +1,46 @@
-import { performance } from "node:perf_hooks";
 import { u32 } from "./u32.js";
 
 /**
- * A wall clock cheap enough for the log call: a monotonic high-resolution counter anchored once to
- * wall time at process start (performance.timeOrigin), so no BigInt and no Date object per call.
- * It does not follow later wall-clock steps (NTP), which is what keeps one worker's timestamps
+ * A wall clock cheap enough for the log call: the monotonic high-resolution counter behind
+ * `process.hrtime()`, anchored once to wall time, so no BigInt and no Date object per call. It
+ * does not follow later wall-clock steps (NTP), which is what keeps one worker's timestamps
  * monotonic.
+ *
+ * Why not `performance.now()`, which reads the same counter: Node 20's method checks its receiver
+ * through a stack-hiding wrapper with a try/catch, which TurboFan inlines into every function that
+ * logs. Measured on the 2-core VM (one worker, 250k records, `--turbo-stats-nvp`): 28.5 ms of
+ * TurboFan per worker process with it, 20 ms with `process.hrtime()`; and 68 ns a read against 51.
+ * That compile time is paid again by every worker process, so it is most of what made the cost per
+ * line grow with the number of workers. `performance` (the global, which does not load
+ * `node:perf_hooks`) is read once, for the anchor: its time origin is exact to the microsecond,
+ * where `Date.now()` would leave each process's timestamps up to a millisecond off the others'.
  */
-const timeOrigin = performance.timeOrigin;
+const hrtime = process.hrtime;
+
+/** The counter in milliseconds, from an arbitrary origin. */
+function counterMs(): number {
+  const t = hrtime();
+  return t[0] * 1e3 + t[1] / 1e6;
+}
+
+/**
+ * Wall time at the counter's origin: performance.timeOrigin + performance.now() is wall time now.
+ * The counter is read between two reads of performance.now(), after a first call, so neither the
+ * lazy compilation of counterMs() nor the gap between the reads (tens of microseconds when cold)
+ * shifts the anchor.
+ */
+const counterOrigin = (() => {
+  const { performance } = globalThis;
+  counterMs();
+  const before = performance.now();
+  const counter = counterMs();
+  const after = performance.now();
+  return performance.timeOrigin + (before + after) / 2 - counter;
+})();
 
 /** Milliseconds since the epoch, with sub-millisecond precision. */
 export function nowMs(): number {
-  return timeOrigin + performance.now();
+  return counterOrigin + counterMs();
 }
 
 const TWO_POW_32 = 4294967296;

@@ -28,6 +28,8 @@ const MAX_UTF8_PER_UNIT = 3;
  */
 const MIN_RUN = 4;
 const MAX_RUN = 512;
+/** What separates a run's messages in its joined text: one record header's worth of bytes (see appendPlainRun). */
+const RECORD_GAP = "\0".repeat(RECORD_HEADER_BYTES);
 
 /**
  * `Buffer#utf8Write` is the binding behind `buf.write(text, offset, "utf8")` without its argument
@@ -146,12 +148,11 @@ export class BatchBuilder {
    * undefined) stamped with their own times, as {@link appendAt} would one by one. Returns how
    * many it appended: fewer when the batch is full.
    *
-   * Runs of ASCII messages are written with one `utf8Write` of their concatenation, placed after
-   * the room the run's records take, and each message then moved down into place (`copyWithin`:
-   * a move, since the text and its destination can overlap). The binding's fixed cost, paid once
-   * per record otherwise, is most of what writing a short message costs: measured with valgrind,
-   * ~900 instructions for a 54-byte message one by one, ~550 in a run. A run with any other
-   * character (UTF-8 longer than its UTF-16) is written record by record instead.
+   * Runs of ASCII messages are written with one `utf8Write` of their concatenation (see
+   * {@link #appendRun}). The binding's fixed cost, paid once per record otherwise, is most of what
+   * writing a short message costs: measured with valgrind, ~900 instructions for a 54-byte message
+   * one by one, ~550 in a run. A run with any other character (UTF-8 longer than its UTF-16) is
+   * written record by record instead.
    */
   appendPlainRun(
     times: Float64Array,
@@ -161,82 +162,114 @@ export class BatchBuilder {
     from: number,
     to: number,
   ): number {
-    const buf = this.buffer;
-    const capacity = buf.length;
     let i = from;
     while (i < to) {
-      const start = this.#offset;
-      // How many of the next records fit with their text after them (3 bytes a code unit there,
-      // so utf8Write can never cut the text short).
-      let k = i;
-      let units = 0;
-      let need = 0;
-      for (const last = Math.min(to, i + MAX_RUN); k < last; k++) {
-        const length = messages[k]!.length;
-        const section = sections[k];
-        const next = need + RECORD_HEADER_BYTES + length + (section === undefined ? 0 : 4 + section.length);
-        if (start + next + MAX_UTF8_PER_UNIT * (units + length) > capacity) break;
-        need = next;
-        units += length;
-      }
-      if (k - i < MIN_RUN || !this.#appendAsciiRun(times, levels, messages, sections, i, k, need, units)) {
-        // Too few to be worth a join, or not ASCII, or the batch's end is near: one by one.
-        const last = k - i < MIN_RUN ? Math.min(to, i + MIN_RUN) : k;
-        for (; i < last; i++) {
-          const section = sections[i];
-          const length = section === undefined ? 0 : section.length;
-          if (!this.appendAt(times[i]!, levels[i]!, messages[i]!, undefined, section, length))
-            return i - from;
-        }
+      const appended = this.#appendRun(times, levels, messages, sections, i, to);
+      if (appended > 0) {
+        i += appended;
         continue;
       }
-      i = k;
+      // Not ASCII (-appended records), or too few fit to be worth a join (0): one by one.
+      const last = appended < 0 ? i - appended : Math.min(to, i + MIN_RUN);
+      for (; i < last; i++) {
+        const section = sections[i];
+        const length = section === undefined ? 0 : section.length;
+        if (!this.appendAt(times[i]!, levels[i]!, messages[i]!, undefined, section, length)) return i - from;
+      }
     }
     return to - from;
   }
 
-  /** {@link appendPlainRun}'s run of records i..k; false, leaving the batch unchanged, unless all are ASCII. */
-  #appendAsciiRun(
+  /**
+   * The next run of records from `i` on (at most MAX_RUN, as many as fit), in one join and one
+   * `utf8Write`. Returns how many it appended; 0 when fewer than MIN_RUN fit; -n when the n
+   * records that fit are not all ASCII, leaving the batch as it was.
+   *
+   * Without children's sections, the messages are joined with a gap as long as a record header
+   * between them and written where the first message goes, which puts every message where it
+   * belongs; the headers then overwrite the gaps, and nothing is moved. Sections vary in length,
+   * so with any, the messages are joined without gaps, written after the room the run's records
+   * take, and each moved down into place. The whole run is one function, with no helper for its
+   * loops: TurboFan compiled such a helper on its own once its loop got hot and again inlined here,
+   * and every worker process pays for that compile (measured with --trace-opt, ~4 ms of ~20).
+   */
+  #appendRun(
     times: Float64Array,
     levels: Uint8Array,
     messages: readonly string[],
     sections: readonly (Uint8Array | undefined)[],
     i: number,
-    k: number,
-    need: number,
-    units: number,
-  ): boolean {
+    to: number,
+  ): number {
     const buf = this.buffer;
-    let at = this.#offset;
-    let src = at + need;
-    const text = i === 0 && k === messages.length ? messages.join("") : messages.slice(i, k).join("");
-    if ((buf as unknown as FastUtf8).utf8Write(text, src) !== units) return false;
-    const view = this.#view;
-    const bytes = this.#bytes;
-    let maxLevel = this.#maxLevel;
-    for (let r = i; r < k; r++) {
-      const length = messages[r]!.length;
-      const section = sections[r];
-      const level = levels[r]!;
-      setMsAsNs(view, at, times[r]!);
-      buf[at + RECORD_LEVEL_OFFSET] = section === undefined ? level : level | RECORD_FLAG_VALUES;
-      view.setUint32(at + RECORD_LENGTH_OFFSET, length, true);
-      at += RECORD_HEADER_BYTES;
-      // Never above its source (the text starts after every record of the run), so earlier
-      // moves never overwrite text still to be moved.
-      bytes.copyWithin(at, src, src + length);
-      src += length;
-      at += length;
+    const start = this.#offset;
+    // How many of the next records fit with their text after them (3 bytes a code unit there,
+    // so utf8Write can never cut the text short, and its count tells ASCII apart).
+    let k = i;
+    let units = 0;
+    let need = 0;
+    let sectioned = false;
+    for (const last = Math.min(to, i + MAX_RUN); k < last; k++) {
+      const length = messages[k]!.length;
+      const section = sections[k];
+      let next = need + RECORD_HEADER_BYTES + length;
       if (section !== undefined) {
-        view.setUint32(at, section.length, true);
-        at = this.#copyValues(section, section.length, at + 4);
+        next += 4 + section.length;
+        sectioned = true;
       }
-      if (level > maxLevel) maxLevel = level;
+      if (start + next + MAX_UTF8_PER_UNIT * (units + length) > buf.length) break;
+      need = next;
+      units += length;
+    }
+    const count = k - i;
+    if (count < MIN_RUN) return 0;
+    const run = i === 0 && k === messages.length ? messages : messages.slice(i, k);
+    const view = this.#view;
+    let at = start;
+    let maxLevel = this.#maxLevel;
+    if (!sectioned) {
+      const written = (buf as unknown as FastUtf8).utf8Write(
+        run.join(RECORD_GAP),
+        start + RECORD_HEADER_BYTES,
+      );
+      if (written !== units + (count - 1) * RECORD_HEADER_BYTES) return -count;
+      for (let r = i; r < k; r++) {
+        const level = levels[r]!;
+        const length = run[r - i]!.length;
+        setMsAsNs(view, at, times[r]!);
+        buf[at + RECORD_LEVEL_OFFSET] = level;
+        view.setUint32(at + RECORD_LENGTH_OFFSET, length, true);
+        at += RECORD_HEADER_BYTES + length;
+        if (level > maxLevel) maxLevel = level;
+      }
+    } else {
+      let src = start + need;
+      if ((buf as unknown as FastUtf8).utf8Write(run.join(""), src) !== units) return -count;
+      const bytes = this.#bytes;
+      for (let r = i; r < k; r++) {
+        const level = levels[r]!;
+        const length = run[r - i]!.length;
+        const section = sections[r];
+        setMsAsNs(view, at, times[r]!);
+        buf[at + RECORD_LEVEL_OFFSET] = section === undefined ? level : level | RECORD_FLAG_VALUES;
+        view.setUint32(at + RECORD_LENGTH_OFFSET, length, true);
+        at += RECORD_HEADER_BYTES;
+        // Never above its source (the text starts after every record of the run), so earlier
+        // moves never overwrite text still to be moved.
+        bytes.copyWithin(at, src, src + length);
+        src += length;
+        at += length;
+        if (section !== undefined) {
+          view.setUint32(at, section.length, true);
+          at = this.#copyValues(section, section.length, at + 4);
+        }
+        if (level > maxLevel) maxLevel = level;
+      }
     }
     this.#offset = at;
-    this.#count += k - i;
+    this.#count += count;
     this.#maxLevel = maxLevel;
-    return true;
+    return count;
   }
 
   /**

@@ -1,5 +1,5 @@
-// BatchBuilder.appendPlainRun writes runs of ASCII messages with one utf8Write and moves each into
-// place; whatever the messages, sections and room, the batch it builds must be byte for byte the
+// BatchBuilder.appendPlainRun writes runs of ASCII messages with one utf8Write (with gaps for the
+// headers, or moving each message into place when children's sections are in the run); whatever the messages, sections and room, the batch it builds must be byte for byte the
 // one that appending the same records one by one (appendAt) builds, and stop at the same record.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -15,20 +15,34 @@ interface Plain {
   section: Uint8Array | undefined;
 }
 
-const plain: fc.Arbitrary<Plain> = fc.record({
-  // Milliseconds since the epoch with a sub-millisecond part, as nowMs() gives.
-  time: fc.double({ min: 1.7e12, max: 1.8e12, noNaN: true }),
-  level: fc.integer({ min: 0, max: 5 }),
-  message: fc.oneof(
-    fc.string({ unit: fc.constantFrom(..."abcdefghij KLM=:/0123456789"), maxLength: 90 }),
-    fc.string({ unit: "grapheme", maxLength: 30 }),
-    fc.string({ unit: "binary", maxLength: 20 }),
-  ),
-  section: fc.option(
-    fc.uint8Array({ minLength: 1, maxLength: 40 }).map((bytes) => bytes),
-    { nil: undefined },
-  ),
-});
+const asciiMessage = fc.string({ unit: fc.constantFrom(..."abcdefghij KLM=:/0123456789"), maxLength: 90 });
+const sectionBytes = fc.uint8Array({ minLength: 1, maxLength: 40 });
+
+/**
+ * `sectionWeight` and `otherWeight` (out of 10) set how often a record has a child's section and a
+ * message that may not be ASCII: runs with sections take one layout, runs without the other.
+ */
+function plainOf(sectionWeight: number, otherWeight: number): fc.Arbitrary<Plain> {
+  return fc.record({
+    // Milliseconds since the epoch with a sub-millisecond part, as nowMs() gives.
+    time: fc.double({ min: 1.7e12, max: 1.8e12, noNaN: true }),
+    level: fc.integer({ min: 0, max: 5 }),
+    message: fc.oneof(
+      { weight: 10 - otherWeight, arbitrary: asciiMessage },
+      { weight: otherWeight, arbitrary: fc.string({ unit: "grapheme", maxLength: 30 }) },
+      { weight: otherWeight, arbitrary: fc.string({ unit: "binary", maxLength: 20 }) },
+    ),
+    section: fc.oneof(
+      { weight: 10 - sectionWeight, arbitrary: fc.constant(undefined) },
+      { weight: sectionWeight, arbitrary: sectionBytes },
+    ),
+  });
+}
+
+/** Every mix: mostly sections and any text. */
+const plain = plainOf(8, 5);
+/** What a worker logs most: ASCII messages without sections, now and then one with either. */
+const plainMostlyBare = plainOf(1, 1);
 
 function columns(records: readonly Plain[]) {
   return {
@@ -54,27 +68,32 @@ function oneByOne(
 }
 
 describe("BatchBuilder.appendPlainRun", () => {
-  it("builds the same bytes as appendAt one by one, and stops at the same record when the batch fills", () => {
-    fc.assert(
-      fc.property(
-        fc.array(plain, { maxLength: 700 }),
-        fc.integer({ min: BATCH_HEADER_BYTES + 13, max: 64 * 1024 }),
-        fc.nat(5),
-        (records, capacity, skip) => {
-          const from = Math.min(skip, records.length);
-          const { times, levels, messages, sections } = columns(records);
-          const run = new BatchBuilder(capacity);
-          const n = run.appendPlainRun(times, levels, messages, sections, from, records.length);
-          const expected = oneByOne(records, capacity, from);
-          assert.equal(n, expected.n);
-          assert.equal(run.count, expected.builder.count);
-          assert.equal(run.maxLevel, expected.builder.maxLevel);
-          assert.deepEqual(run.seal(1), expected.builder.seal(1));
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
+  for (const [what, arbitrary] of [
+    ["any mix of sections and text", plain],
+    ["mostly ASCII messages without sections", plainMostlyBare],
+  ] as const) {
+    it(`builds the same bytes as appendAt one by one, and stops at the same record when the batch fills (${what})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(arbitrary, { maxLength: 700 }),
+          fc.integer({ min: BATCH_HEADER_BYTES + 13, max: 64 * 1024 }),
+          fc.nat(5),
+          (records, capacity, skip) => {
+            const from = Math.min(skip, records.length);
+            const { times, levels, messages, sections } = columns(records);
+            const run = new BatchBuilder(capacity);
+            const n = run.appendPlainRun(times, levels, messages, sections, from, records.length);
+            const expected = oneByOne(records, capacity, from);
+            assert.equal(n, expected.n);
+            assert.equal(run.count, expected.builder.count);
+            assert.equal(run.maxLevel, expected.builder.maxLevel);
+            assert.deepEqual(run.seal(1), expected.builder.seal(1));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  }
 
   it("decodes to the messages, levels and sections it was given, in order", () => {
     const records: Plain[] = Array.from({ length: 2000 }, (_, i) => ({
