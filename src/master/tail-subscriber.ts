@@ -32,7 +32,11 @@ const PIN_RATIO = 4;
  * keeps one small batch of each chunk would pin whole chunks while counting only the batches.
  */
 export function owned(batch: RecordBatch): RecordBatch {
-  if (batch.buffer.buffer.byteLength < PIN_RATIO * batch.byteLength) return batch;
+  return batch.buffer.buffer.byteLength < PIN_RATIO * batch.byteLength ? batch : copyBatch(batch);
+}
+
+/** `batch` in memory of its own. */
+export function copyBatch(batch: RecordBatch): RecordBatch {
   // allocUnsafeSlow: a small Buffer.from would come from the shared 8 KiB pool and pin that.
   const copy = Buffer.allocUnsafeSlow(batch.byteLength);
   batch.buffer.copy(copy);

@@ -10,8 +10,8 @@ import { TailSubscriber } from "./tail-subscriber.js";
 /**
  * `logmux tail` in the master: the ring of kept records and the connected tails. The dispatcher
  * hands it every batch it routes, after decoding, where the handlers get theirs; per batch that
- * is one array push into the ring plus one per connected tail, so an idle tail costs nothing and
- * a slow one only its own bounded queue.
+ * is a copy of its newest records into the ring's arena plus one array push per connected tail,
+ * so an idle tail costs nothing and a slow one only its own bounded queue.
  */
 export class Tails {
   readonly #options: ResolvedTailOptions;
