@@ -77,7 +77,7 @@ describe("TailRing", () => {
         (lengths, maxRecords, maxBytes) => {
           const batches = lengths.map((b, seq) => b.map((n, i) => `${seq}.${i} ${"x".repeat(n)}`));
           const ring = new TailRing(maxRecords, maxBytes);
-          batches.forEach((messages, seq) => ring.push(batchOf(messages, seq)));
+          for (const [seq, messages] of batches.entries()) ring.push(batchOf(messages, seq));
           assert.deepEqual(keptMessages(ring), model(batches, maxRecords, maxBytes));
         },
       ),
