@@ -39,7 +39,11 @@ export class PlainQueue {
     return this.end - this.head;
   }
 
-  /** Adds a record after the newest; the caller keeps `end` below the capacity. Returns `count`. */
+  /**
+   * Adds a record after the newest; the caller keeps `end` below the capacity. Returns `count`.
+   * WorkerLogger.emitPlain writes these same four stores itself (see there for why); this is the
+   * reference it must match, and what the tests drive.
+   */
   push(timeMs: number, level: number, message: string, section: Uint8Array | undefined): number {
     const at = this.end;
     this.times[at] = timeMs;
