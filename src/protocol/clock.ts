@@ -10,8 +10,8 @@ import { u32 } from "./u32.js";
  * through a stack-hiding wrapper with a try/catch, which TurboFan inlines into every function that
  * logs. Measured on the 2-core VM (one worker, 250k records, `--turbo-stats-nvp`): 28.5 ms of
  * TurboFan per worker process with it, 20 ms with `process.hrtime()`; and 68 ns a read against 51.
- * That compile time is paid again by every worker process, so it is most of what made the cost per
- * line grow with the number of workers. `performance` (the global, which does not load
+ * That compile time is paid again by every worker process, part of what makes the cost per line
+ * grow with the number of workers. `performance` (the global, which does not load
  * `node:perf_hooks`) is read once, for the anchor: its time origin is exact to the microsecond,
  * where `Date.now()` would leave each process's timestamps up to a millisecond off the others'.
  */

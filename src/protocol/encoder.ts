@@ -28,7 +28,7 @@ const MAX_UTF8_PER_UNIT = 3;
  */
 const MIN_RUN = 4;
 const MAX_RUN = 512;
-/** What separates a run's messages in its joined text: one record header's worth of bytes (see appendPlainRun). */
+/** What separates a run's messages in its joined text: one record header's worth of bytes (see #appendRun). */
 const RECORD_GAP = "\0".repeat(RECORD_HEADER_BYTES);
 
 /**
@@ -87,7 +87,7 @@ export class BatchBuilder {
     values?: Uint8Array | undefined,
     valuesLength = values?.length ?? 0,
   ): boolean {
-    // One performance.now() and no BigInt per record (see clock.ts).
+    // One clock read and no BigInt per record (see clock.ts).
     return this.appendAt(nowMs(), level, message, data, values, valuesLength);
   }
 
