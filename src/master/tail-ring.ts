@@ -126,13 +126,7 @@ export class TailRing {
   /** Moves the kept frames to the start of the arena. */
   #compact(): void {
     const arena = this.#arena;
-    if (arena === undefined) return;
-    if (this.#head === this.#kept.length) {
-      this.#kept = [];
-      this.#head = 0;
-      this.#end = 0;
-      return;
-    }
+    if (arena === undefined || this.#emptied()) return;
     const shift = this.#kept[this.#head]!.start;
     if (shift > 0) {
       arena.copyWithin(0, shift, this.#end);
@@ -150,11 +144,16 @@ export class TailRing {
       this.#records -= this.#kept[this.#head]!.count;
       this.#kept[this.#head++] = undefined as unknown as Kept;
     }
-    if (this.#head === this.#kept.length) {
-      this.#kept = [];
-      this.#head = 0;
-      this.#end = 0;
-    }
+    this.#emptied();
+  }
+
+  /** When nothing is kept, starts the arena over from 0; says whether it did. */
+  #emptied(): boolean {
+    if (this.#head < this.#kept.length) return false;
+    this.#kept = [];
+    this.#head = 0;
+    this.#end = 0;
+    return true;
   }
 
   /**
