@@ -115,11 +115,15 @@ export class TailRing {
       if (this.#end + bytes <= grown.length) return grown;
       arena = grown;
     }
-    // At maxBytes: the oldest go, though a query could still have reached them.
-    while (this.#end + bytes > arena!.length) {
-      this.#drop(1);
-      this.#compact();
+    // At maxBytes: the oldest go, though a query could still have reached them. Counted first and
+    // compacted once: dropping and compacting one at a time moved the whole arena per batch dropped.
+    let n = 0;
+    for (let k = this.#head; k < this.#kept.length; k++) {
+      if (this.#end - this.#kept[k]!.start + bytes <= arena!.length) break;
+      n++;
     }
+    this.#drop(n);
+    this.#compact();
     return arena!;
   }
 
