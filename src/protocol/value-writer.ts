@@ -486,14 +486,16 @@ export class ValueWriter {
     serializers: Readonly<Record<string, (value: unknown) => unknown>> | undefined,
   ): number {
     const start = this.pos;
+    if (redact === undefined && serializers === undefined) {
+      // Only primitives get through: nothing can lead back to the object, so it need not be on
+      // the cycle path (nor the try around the listing: #plainFields catches what it runs).
+      const written = this.#plainFields(object);
+      if (written >= 0) return written;
+      this.pos = start;
+      this.exhausted = false;
+    }
     this.#ancestors.push(object);
     try {
-      if (redact === undefined && serializers === undefined) {
-        const written = this.#plainFields(object);
-        if (written >= 0) return written;
-        this.pos = start;
-        this.exhausted = false;
-      }
       return this.pairs(object, 0, redact, serializers);
     } catch (error) {
       // The object's own keys could not be listed (a Proxy's ownKeys trap threw): one marker

@@ -1,5 +1,6 @@
 // BatchBuilder.appendPlainRun writes runs of ASCII messages with one utf8Write (with gaps for the
-// headers, or moving each message into place when children's sections are in the run); whatever the messages, sections and room, the batch it builds must be byte for byte the
+// headers and one shared section, or moving each message into place when the run's sections
+// differ); whatever the messages, sections and room, the batch it builds must be byte for byte the
 // one that appending the same records one by one (appendAt) builds, and stop at the same record.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -22,7 +23,11 @@ const sectionBytes = fc.uint8Array({ minLength: 1, maxLength: 40 });
  * `sectionWeight` and `otherWeight` (out of 10) set how often a record has a child's section and a
  * message that may not be ASCII: runs with sections take one layout, runs without the other.
  */
-function plainOf(sectionWeight: number, otherWeight: number): fc.Arbitrary<Plain> {
+function plainOf(
+  sectionWeight: number,
+  otherWeight: number,
+  sectionOf: fc.Arbitrary<Uint8Array | undefined> = sectionBytes,
+): fc.Arbitrary<Plain> {
   return fc.record({
     // Milliseconds since the epoch with a sub-millisecond part, as nowMs() gives.
     time: fc.double({ min: 1.7e12, max: 1.8e12, noNaN: true }),
@@ -34,15 +39,33 @@ function plainOf(sectionWeight: number, otherWeight: number): fc.Arbitrary<Plain
     ),
     section: fc.oneof(
       { weight: 10 - sectionWeight, arbitrary: fc.constant(undefined) },
-      { weight: sectionWeight, arbitrary: sectionBytes },
+      { weight: sectionWeight, arbitrary: sectionOf },
     ),
   });
 }
+
+/**
+ * One child's bindings: the same section object on every record that has one, as a child logs.
+ * Its bytes are all below 0x80, so runs carry it in their joined text; FLOAT_SECTION's are not.
+ */
+const CHILD_SECTION = Uint8Array.of(0, 2, 0, 0x72, 0x65, 4, 3, 0, 0, 0, 0x72, 0x2d, 0x31);
+const FLOAT_SECTION = Uint8Array.of(0, 2, 0, 0x70, 0x78, 6, 0, 0, 0, 0, 0, 0x50, 0x59, 0xc0);
+/** Mostly the child's section, now and then another or none. */
+const childMostly = fc.oneof(
+  { weight: 18, arbitrary: fc.constant(CHILD_SECTION) },
+  { weight: 1, arbitrary: sectionBytes },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
 
 /** Every mix: mostly sections and any text. */
 const plain = plainOf(8, 5);
 /** What a worker logs most: ASCII messages without sections, now and then one with either. */
 const plainMostlyBare = plainOf(1, 1);
+/** One child logging: every record carries its section (runs share one gap). */
+const plainOneChild = plainOf(10, 1, fc.constant(CHILD_SECTION));
+const plainOneFloatChild = plainOf(10, 1, fc.constant(FLOAT_SECTION));
+/** Mostly one child's records, sometimes another's or a bare one (runs of each layout). */
+const plainChildMostly = plainOf(10, 1, childMostly);
 
 function columns(records: readonly Plain[]) {
   return {
@@ -71,6 +94,9 @@ describe("BatchBuilder.appendPlainRun", () => {
   for (const [what, arbitrary] of [
     ["any mix of sections and text", plain],
     ["mostly ASCII messages without sections", plainMostlyBare],
+    ["one child's section on every record", plainOneChild],
+    ["one child's section with bytes above 0x7f on every record", plainOneFloatChild],
+    ["mostly one child's section", plainChildMostly],
   ] as const) {
     it(`builds the same bytes as appendAt one by one, and stops at the same record when the batch fills (${what})`, () => {
       fc.assert(
