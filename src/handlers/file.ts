@@ -132,6 +132,11 @@ export class FileLogHandler extends BaseLogHandler {
   #wake: (() => void) | undefined;
   readonly #backoff = new Backoff(RETRY);
   readonly #rotation: Rotator | undefined;
+  /**
+   * Where a rotation renamed the file before it failed to create the next one (EMFILE, ENOSPC):
+   * the handler writes on into that file, and the next attempt only creates the path.
+   */
+  #renamedTo: string | undefined;
 
   constructor(path: string, options: FileLogHandlerOptions = {}) {
     super(options);
@@ -285,32 +290,43 @@ export class FileLogHandler extends BaseLogHandler {
   /**
    * Renames the file to its rotated name and goes on in a new one. Everything before is on the
    * old file (the fd keeps it through the rename), everything after on the new one. A rotation
-   * that fails is reported and the handler writes on in the file it has.
+   * that fails is reported and the handler writes on in the file it has; when the rename was done
+   * and only the new file could not be made, the next attempt makes it (renaming again would fail
+   * for good: nothing is at the path any more).
    */
   #rotate(): void {
     const rotation = this.#rotation!;
-    let target: string;
-    try {
-      target = rotation.rename();
-    } catch (error) {
-      this.reportError(new Error(`cannot rotate ${this.path}; writing on to it`, { cause: error }));
-      rotation.postpone();
-      return;
+    let target = this.#renamedTo;
+    if (target === undefined) {
+      try {
+        target = rotation.rename();
+      } catch (error) {
+        this.reportError(new Error(`cannot rotate ${this.path}; writing on to it`, { cause: error }));
+        rotation.postpone();
+        return;
+      }
     }
     let fd: number;
     try {
       fd = this.#open();
     } catch (error) {
       // The old fd still works: lines go on into the renamed file until the next attempt.
+      this.#renamedTo = target;
       this.reportError(new Error(`rotated to ${target} but cannot create ${this.path}`, { cause: error }));
       rotation.postpone();
       return;
     }
+    this.#renamedTo = undefined;
+    this.#replaceFd(fd);
+    rotation.rotated(target);
+  }
+
+  /** Goes on in `fd` (just opened at the path), closing the one written so far. */
+  #replaceFd(fd: number): void {
     const old = this.#fd;
     this.#fd = fd;
     if (old !== undefined) closeSync(old);
-    rotation.opened(fd);
-    rotation.rotated(target);
+    this.#rotation?.opened(fd);
   }
 
   /** Resolves once no rotated file waits to be gzipped (tests, and a caller about to read them). */
@@ -399,11 +415,12 @@ export class FileLogHandler extends BaseLogHandler {
   async reopen(): Promise<void> {
     await this.#writing;
     if (this.state !== "open") return;
-    const old = this.#fd;
     mkdirSync(dirname(this.path), { recursive: true });
-    this.#fd = this.#open();
-    if (old !== undefined) closeSync(old);
-    this.#rotation?.opened(this.#fd);
+    this.#replaceFd(this.#open());
+    // A rotation that renamed the file but could not make the next one is finished by this open.
+    const renamed = this.#renamedTo;
+    this.#renamedTo = undefined;
+    if (renamed !== undefined) this.#rotation?.rotated(renamed);
   }
 
   protected override onClosing(): void {

@@ -10,7 +10,7 @@ import { localDate } from "../../src/handlers/rotation/naming.js";
 import { parseInterval, parseSize } from "../../src/handlers/rotation/options.js";
 import { kRotationClock, nextLocalMidnight } from "../../src/handlers/rotation/rotator.js";
 import { FileLogHandler, InvalidConfigError, LogLevel, type LogRecord } from "../../src/index.js";
-import { exited, forkFixture, nextMessage, tempDir, waitFor } from "../helpers/processes.js";
+import { exited, forkFixture, nextMessage, stderrOf, tempDir, waitFor } from "../helpers/processes.js";
 import { assertGzipAccepts, linesOf, readRotatedLog, rotatedNames } from "../helpers/rotated.js";
 
 /** With its newline. */
@@ -295,6 +295,92 @@ describe("FileLogHandler gzip killed midway", () => {
     assert.deepEqual(readdirSync(dir).sort(), ["app.2001-01-01.001.log.gz", "app.log"]);
     assertGzipAccepts(`${plain}.gz`);
     assert.equal(sha(gunzipSync(readFileSync(`${plain}.gz`))), sha(content));
+  });
+});
+
+/**
+ * A FileLogHandler (1 KiB rotations, slices of 400 bytes) in a process under a low descriptor
+ * limit, so it can use up what is left (the real EMFILE) without opening a million files where
+ * the limit is high. Slices 0 and 1 are written; then every descriptor is taken and slices 2 and 3
+ * pushed: the rotation before slice 2 renames the file and cannot create the next one. Returns
+ * `step` (send a message, await its reply) once the descriptors are free again.
+ */
+async function failedRotation(t: TestContext, dir: string, compress: boolean) {
+  const child = forkFixture(
+    t,
+    "file-rotate-emfile.js",
+    { file: join(dir, "app.log"), lineBytes: LINE_BYTES, sliceLines: SLICE, compress },
+    {},
+    { execPath: "/bin/sh", execArgv: ["-c", 'ulimit -n 256 && exec "$0" "$@"', process.execPath] },
+  );
+  const step = async (message: object, reply: string) => {
+    const answer = nextMessage(child, reply);
+    child.send(message);
+    return answer;
+  };
+  // stderr and the IPC channel are separate pipes: a report may arrive after the reply.
+  const reported = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!pattern.test(stderrOf(child))) return;
+        child.stderr?.off("data", check);
+        resolve();
+      };
+      child.stderr?.on("data", check);
+      check();
+    });
+  await nextMessage(child, "ready");
+  await step({ type: "push", from: 0, count: 2 }, "pushed");
+  const exhausted = await step({ type: "exhaust" }, "exhausted");
+  assert.equal(exhausted.code, "EMFILE");
+  await step({ type: "push", from: 2, count: 2 }, "pushed");
+  await reported(/rotated to \S*app\.\d{4}-\d\d-\d\d\.001\.log but cannot create/);
+  assert.equal(existsSync(join(dir, "app.log")), false);
+  await step({ type: "release" }, "released");
+  return { child, step };
+}
+
+describe("FileLogHandler rotation when the next file cannot be created", () => {
+  it("a rotation whose open failed after the rename finishes at the next attempt: the path is created again and nothing is lost", async (t) => {
+    const dir = tempDir(t);
+    const { child, step } = await failedRotation(t, dir, false);
+    // Slice 4 is the next attempt: the path is created; slice 6 then rotates as usual.
+    await step({ type: "push", from: 4, count: 3 }, "pushed");
+    await step({ type: "close" }, "closed");
+    await exited(child);
+    assert.doesNotMatch(stderrOf(child), /cannot rotate/);
+    assert.deepEqual(
+      readRotatedLog(dir).map((part) => [
+        part.name.replace(/\d{4}-\d\d-\d\d/, "DAY"),
+        linesOf(part.text).length,
+      ]),
+      [
+        ["app.DAY.001.log", 4 * SLICE],
+        ["app.DAY.002.log", 2 * SLICE],
+        ["app.log", SLICE],
+      ],
+    );
+    assertAllInOrder(dir, 7);
+  });
+
+  it("reopen() also finishes it: the renamed file counts as rotated (gzipped) and the next lines go to the path", async (t) => {
+    const dir = tempDir(t);
+    const { child, step } = await failedRotation(t, dir, true);
+    await step({ type: "reopen" }, "reopened");
+    await step({ type: "push", from: 4, count: 1 }, "pushed");
+    await step({ type: "close" }, "closed");
+    await exited(child);
+    assert.deepEqual(
+      readRotatedLog(dir).map((part) => [
+        part.name.replace(/\d{4}-\d\d-\d\d/, "DAY"),
+        linesOf(part.text).length,
+      ]),
+      [
+        ["app.DAY.001.log.gz", 4 * SLICE],
+        ["app.log", SLICE],
+      ],
+    );
+    assertAllInOrder(dir, 5);
   });
 });
 
