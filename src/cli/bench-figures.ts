@@ -1,6 +1,6 @@
 // pino's figure for scale in the demo's burst phase. These are measured numbers, copied from
 // docs/benchmarks.md, section 2 ("End to end: P worker processes x M records into one file"), row
-// "pino, every process appends (sync: false)": `npm run bench` on a 2-core AMD EPYC VM, Node.js
+// "pino, every process appends (sync: false)": `npm run bench` on a 2-core Intel Xeon VM, Node.js
 // v20.20.2, pino 10.4.0, 2026-12-02. test/cli/bench-figures.test.ts checks them against that doc,
 // so a rerun of the benchmark that changes them fails until they are copied again.
 
@@ -12,15 +12,15 @@ export interface BenchRow {
 
 /** One row per process count the benchmark runs, in that order. */
 export const PINO_END_TO_END: readonly BenchRow[] = [
-  { processes: 1, linesPerSecond: 143_000 },
-  { processes: 2, linesPerSecond: 259_000 },
-  { processes: 4, linesPerSecond: 280_000 },
-  { processes: 8, linesPerSecond: 267_000 },
-  { processes: 16, linesPerSecond: 201_000 },
+  { processes: 1, linesPerSecond: 256_000 },
+  { processes: 2, linesPerSecond: 458_000 },
+  { processes: 4, linesPerSecond: 445_000 },
+  { processes: 8, linesPerSecond: 391_000 },
+  { processes: 16, linesPerSecond: 320_000 },
 ];
 
 /** Where the figures come from, as the view cites them. */
-export const BENCH_SOURCE = "docs/benchmarks.md: npm run bench, 2-core AMD EPYC";
+export const BENCH_SOURCE = "docs/benchmarks.md: npm run bench, 2-core Intel Xeon";
 
 /** The row for the most processes that are not more than `workers` (the first row below one). */
 export function pinoRowFor(workers: number): BenchRow {

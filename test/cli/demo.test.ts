@@ -44,7 +44,7 @@ function checkSummary(stdout: string, file: string, workers: number): { sent: nu
 
 /** The burst's figure: the rate it sustained, and pino's measured figure cited for scale. */
 const BURST_FIGURE =
-  /burst: [\d.]+(?: [kM])? records\/s sustained: [\d,]+ records logged in [\d.]+s by \d+ workers?, all in the file after [\d.]+s\n.* {2}for scale, pino \(measured, docs\/benchmarks\.md: npm run bench, 2-core AMD EPYC\), \d+ process(?:es)? appending to one file: [\d.]+ [kM] lines\/s$/m;
+  /burst: [\d.]+(?: [kM])? records\/s sustained: [\d,]+ records logged in [\d.]+s by \d+ workers?, all in the file after [\d.]+s\n.* {2}for scale, pino \(measured, docs\/benchmarks\.md: npm run bench, 2-core Intel Xeon\), \d+ process(?:es)? appending to one file: [\d.]+ [kM] lines\/s$/m;
 
 const num = (text: string): number => Number(text.replaceAll(",", ""));
 
