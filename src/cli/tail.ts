@@ -4,6 +4,7 @@ import { DEFAULT_FORMAT, LoggerConfig } from "../config.js";
 import { InvalidConfigError } from "../errors.js";
 import { kAttach, kPushBatches } from "../handlers/base.js";
 import { ConsoleLogHandler } from "../handlers/console.js";
+import { durationMs } from "../handlers/kit/validate.js";
 import { ACCEPTED_LEVELS_TEXT, LogLevel, parseLevel } from "../levels.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { TailQuery } from "../protocol/tail.js";
@@ -52,12 +53,9 @@ line on stderr says how many records were skipped.
 Exit status: 0 done (--no-follow), 1 no master answered or the master went away, 2 bad flags,
 130 stopped by Ctrl-C (SIGINT), 143 by SIGTERM.`;
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `10m` -> 600000; a UsageError naming --since otherwise. */
 export function parseDuration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
-  const ms = match === null ? Number.NaN : Math.round(Number(match[1]) * UNITS[match[2]!]!);
+  const ms = durationMs(value);
   if (!Number.isSafeInteger(ms) || ms <= 0) {
     throw new UsageError(
       `--since expects a duration such as 500ms, 30s, 10m, 2h or 1d, got ${JSON.stringify(value)}`,

@@ -6,6 +6,7 @@ import { decodeBatch, frameType } from "../protocol/decoder.js";
 import type { RecordSource } from "../protocol/record-batch.js";
 import { describeError } from "../redact.js";
 import { spoolDir } from "../state/dirs.js";
+import { isAlive } from "../state/process-alive.js";
 import { ACTIVE_SUFFIX, CLOSED_SUFFIX, SpoolReader } from "../state/spool.js";
 import type { Acks } from "./acks.js";
 import type { Dispatcher } from "./dispatcher.js";
@@ -199,15 +200,5 @@ export class SpoolRecovery {
         `Delivered ${records} records that Worker ${header.name} (pid ${header.pid}) had spooled to disk before it ended`,
       );
     }
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

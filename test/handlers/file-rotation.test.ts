@@ -95,6 +95,7 @@ describe("FileLogHandler rotate options", () => {
     assert.equal(parseInterval("f", "6h"), 21_600_000);
     assert.equal(parseInterval("f", "30m"), 1_800_000);
     assert.equal(parseInterval("f", "1.5s"), 1500);
+    assert.equal(parseInterval("f", "1500ms"), 1500);
     assert.equal(parseInterval("f", 60_000), 60_000);
   });
 });

@@ -24,6 +24,24 @@ export function intOption(
   return value;
 }
 
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * Milliseconds from a duration written as a number and a unit (`"500ms"`, `"1.5s"`, `"10m"`,
+ * `"6h"`, `"1d"`), rounded; NaN for anything else. The one syntax of every option and flag that
+ * takes a duration as text; each caller checks the range and words its own error.
+ */
+export function durationMs(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  return match === null ? Number.NaN : Math.round(Number(match[1]) * DURATION_UNITS[match[2]!]!);
+}
+
 /** A boolean option: `fallback` when absent, else exactly true or false. */
 export function boolOption(field: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;

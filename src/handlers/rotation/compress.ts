@@ -12,16 +12,6 @@ export function gzipTempName(plain: string, pid = process.pid): string {
   return `${plain}.gz.${pid}.tmp`;
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Gzips `plain` to `plain.gz` without losing it at any point: the output goes to a temp file of
  * this process's own ({@link gzipTempName}), created exclusively, is flushed to disk, renamed into

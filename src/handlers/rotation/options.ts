@@ -1,4 +1,5 @@
 import { InvalidConfigError } from "../../errors.js";
+import { durationMs } from "../kit/validate.js";
 
 /** `rotate` in {@link FileLogHandlerOptions}: when the file is rotated, and what is kept. */
 export interface RotateOptions {
@@ -71,7 +72,6 @@ const SIZE_UNITS: Record<string, number> = {
   gb: 1024 ** 3,
   gib: 1024 ** 3,
 };
-const INTERVAL_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const ACCEPTED_KEYS = ["size", "interval", "atMidnight", "keep", "compress"];
 const SIZE_TEXT = 'a number of bytes, or a string like "100MB" (units B, KB, MB, GB; 1 KB = 1024 B)';
 const INTERVAL_TEXT = `milliseconds (at least ${MIN_INTERVAL_MS}), or a string like "1d", "6h", "30m", "90s"`;
@@ -99,11 +99,7 @@ export function parseSize(field: string, value: unknown): number {
 export function parseInterval(field: string, value: unknown): number {
   let ms = Number.NaN;
   if (typeof value === "number") ms = value;
-  else if (typeof value === "string") {
-    const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/.exec(value);
-    const unit = INTERVAL_UNITS[match?.[2] ?? ""];
-    if (match && unit !== undefined) ms = Math.round(Number(match[1]) * unit);
-  }
+  else if (typeof value === "string") ms = durationMs(value);
   if (!Number.isSafeInteger(ms) || ms < MIN_INTERVAL_MS) {
     throw new InvalidConfigError(field, `expected ${INTERVAL_TEXT}; got ${show(value)}`);
   }

@@ -1,5 +1,6 @@
 import { existsSync, fstatSync, renameSync, unlinkSync } from "node:fs";
-import { GzipQueue, gzipTempName, isAlive } from "./compress.js";
+import { isAlive } from "../../state/process-alive.js";
+import { GzipQueue, gzipTempName } from "./compress.js";
 import { localDate, type RotatedFile, RotatedNames } from "./naming.js";
 import type { RotationPlan } from "./options.js";
 

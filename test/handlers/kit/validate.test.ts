@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { InvalidConfigError } from "../../../src/errors.js";
 import {
   boolOption,
+  durationMs,
   httpUrlOption,
   intOption,
   oneOfOption,
@@ -47,4 +48,15 @@ test("a URL that does not parse is not echoed (it may carry credentials)", () =>
     () => httpUrlOption("url", "not a url s3cret", "http://e"),
     (error: unknown) => error instanceof InvalidConfigError && !error.message.includes("s3cret"),
   );
+});
+
+test("durationMs reads a number and a unit (ms, s, m, h, d), and nothing else", () => {
+  assert.equal(durationMs("500ms"), 500);
+  assert.equal(durationMs("1.5s"), 1500);
+  assert.equal(durationMs(" 10 m "), 600_000);
+  assert.equal(durationMs("6h"), 21_600_000);
+  assert.equal(durationMs("1d"), 86_400_000);
+  for (const bad of ["", "10", "10x", "1D", "-1s", "1e3s", "s", "1.s", "10 m s"]) {
+    assert.ok(Number.isNaN(durationMs(bad)), JSON.stringify(bad));
+  }
 });
