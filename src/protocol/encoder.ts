@@ -65,6 +65,10 @@ export class BatchBuilder {
   #gapCarries = false;
   #count = 0;
   #maxLevel = 0;
+  /** The message {@link appendAt} last encoded, and where its bytes are in this batch. */
+  #lastMessage: string | undefined;
+  #lastMessageAt = 0;
+  #lastMessageBytes = 0;
 
   constructor(capacity: number) {
     this.buffer = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_BYTES + RECORD_HEADER_BYTES));
@@ -120,8 +124,20 @@ export class BatchBuilder {
     const dataBytes = data === undefined ? 0 : 4 + data.length;
     const extraBytes = values === undefined ? dataBytes : dataBytes + 4 + valuesLength;
     const messageAt = start + RECORD_HEADER_BYTES;
+    const view = this.#view;
     let messageBytes: number;
-    if (typeof message === "string") {
+    if (typeof message === "string" && message === this.#lastMessage) {
+      // The text of the last record appended one by one (a %-template, a constant message): its
+      // bytes are still where that record put them, and a word copy beats encoding it again.
+      messageBytes = this.#lastMessageBytes;
+      if (messageAt + messageBytes + extraBytes > buf.length) return false;
+      const from = this.#lastMessageAt;
+      let k = 0;
+      for (const words = messageBytes - 3; k < words; k += 4)
+        view.setInt32(messageAt + k, view.getInt32(from + k, true), true);
+      const bytes = this.#bytes;
+      for (; k < messageBytes; k++) bytes[messageAt + k] = bytes[from + k]!;
+    } else if (typeof message === "string") {
       const length = message.length;
       const room = buf.length - messageAt - extraBytes;
       if (length * MAX_UTF8_PER_UNIT > room && Buffer.byteLength(message, "utf8") > room) return false;
@@ -138,12 +154,14 @@ export class BatchBuilder {
         if (k === length) messageBytes = length;
       }
       if (messageBytes < 0) messageBytes = (buf as unknown as FastUtf8).utf8Write(message, messageAt);
+      this.#lastMessage = message;
+      this.#lastMessageAt = messageAt;
+      this.#lastMessageBytes = messageBytes;
     } else {
       messageBytes = message.length;
       if (messageAt + messageBytes + extraBytes > buf.length) return false;
       buf.set(message, messageAt);
     }
-    const view = this.#view;
     setMsAsNs(view, start, timeMs);
     let flags = level;
     if (data !== undefined) flags |= RECORD_FLAG_DATA;
@@ -364,6 +382,8 @@ export class BatchBuilder {
    * nobody reads any more (the master acknowledged it): the frame is a view of the same memory.
    */
   reset(): void {
+    // Its bytes are about to be overwritten.
+    this.#lastMessage = undefined;
     this.#offset = BATCH_HEADER_BYTES;
     this.#count = 0;
     this.#maxLevel = 0;
