@@ -273,7 +273,7 @@ export class BatchBuilder {
       // What follows each message up to the next one: the shared section (if any) and a header.
       const tail = shared === undefined ? 0 : 4 + shared.length;
       const gap = tail + RECORD_HEADER_BYTES;
-      if (shared !== this.#gapSection || gap !== this.#gap.length) this.#setGap(shared, tail);
+      if (shared !== this.#gapSection) this.#setGap(shared, tail);
       const written = (buf as unknown as FastUtf8).utf8Write(
         run.join(this.#gap),
         start + RECORD_HEADER_BYTES,

@@ -11,7 +11,13 @@ import { parseInterval, parseSize } from "../../src/handlers/rotation/options.js
 import { kRotationClock, nextLocalMidnight } from "../../src/handlers/rotation/rotator.js";
 import { FileLogHandler, InvalidConfigError, LogLevel, type LogRecord } from "../../src/index.js";
 import { exited, forkFixture, nextMessage, stderrOf, tempDir, waitFor } from "../helpers/processes.js";
-import { assertGzipAccepts, linesOf, readRotatedLog, rotatedNames } from "../helpers/rotated.js";
+import {
+  assertGzipAccepts,
+  linesOf,
+  readRotatedLog,
+  rotatedNames,
+  rotationSlice,
+} from "../helpers/rotated.js";
 
 /** With its newline. */
 const LINE_BYTES = 40;
@@ -20,18 +26,7 @@ const SLICE = 10;
 const DEAD_PID = 2 ** 22 + 1;
 
 /** Slice `s`: SLICE lines "s<slice> l<line> xxx…", each LINE_BYTES long with its newline. */
-function slice(s: number): LogRecord[] {
-  return Array.from({ length: SLICE }, (_, l) => {
-    const head = `s${String(s).padStart(4, "0")} l${l} `;
-    return {
-      timestampNs: 0n,
-      level: LogLevel.INFO,
-      name: "t",
-      pid: 1,
-      message: head + "x".repeat(LINE_BYTES - 1 - head.length),
-    };
-  });
-}
+const slice = (s: number): LogRecord[] => rotationSlice(s, LINE_BYTES, SLICE);
 
 function open(t: TestContext, dir: string, options: ConstructorParameters<typeof FileLogHandler>[1]) {
   const handler = new FileLogHandler(join(dir, "app.log"), { format: "%(message)s", ...options });

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { LogLevel, type LogRecord } from "../../src/index.js";
 
 export interface LogPart {
   name: string;
@@ -50,6 +51,23 @@ export function readRotatedLog(dir: string): LogPart[] {
   } catch {}
   parts.push({ name: "app.log", text: active });
   return parts;
+}
+
+/**
+ * Slice `s` of a rotation test: `lines` records "s<slice> l<line> xxx…", each `lineBytes` long
+ * with its newline in the `%(message)s` format, so a test knows every file's size and content.
+ */
+export function rotationSlice(s: number, lineBytes: number, lines: number): LogRecord[] {
+  return Array.from({ length: lines }, (_, l) => {
+    const head = `s${String(s).padStart(4, "0")} l${l} `;
+    return {
+      timestampNs: 0n,
+      level: LogLevel.INFO,
+      name: "t",
+      pid: 1,
+      message: head + "x".repeat(lineBytes - 1 - head.length),
+    };
+  });
 }
 
 export function linesOf(text: string): string[] {
