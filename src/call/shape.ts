@@ -73,6 +73,13 @@ export class CallShape {
   readonly context: CallContext | undefined;
   /** Reused for every call: a log call allocates no result object. */
   readonly #parts: CallParts = { message: "", data: undefined, values: undefined, valuesLength: 0 };
+  /**
+   * The message and argument count of the last call with arguments, and how many of them its
+   * placeholders take: a logger repeats its templates, and the walk was a tenth of a %-call.
+   */
+  #countedTemplate: string | undefined;
+  #countedAvailable = 0;
+  #counted = 0;
 
   private constructor(
     writer: ValueWriter,
@@ -178,7 +185,7 @@ export class CallShape {
     } else {
       message = String(first);
     }
-    const consumed = typeof message === "string" && i < n ? countPlaceholders(message, n - i) : 0;
+    const consumed = typeof message === "string" && i < n ? this.#placeholders(message, n - i) : 0;
     const from = i + consumed;
     let tail = n;
     // `log.info(message, maybeBytes)` with no bytes: a trailing undefined is no argument.
@@ -222,6 +229,16 @@ export class CallShape {
     parts.values = this.writer.memory;
     parts.valuesLength = this.writer.pos;
     return parts;
+  }
+
+  /** {@link countPlaceholders}, remembered for the last template (compared by value). */
+  #placeholders(template: string, available: number): number {
+    if (template === this.#countedTemplate && available === this.#countedAvailable) return this.#counted;
+    const count = countPlaceholders(template, available);
+    this.#countedTemplate = template;
+    this.#countedAvailable = available;
+    this.#counted = count;
+    return count;
   }
 
   #encode(
