@@ -131,12 +131,7 @@ export class BatchBuilder {
       // bytes are still where that record put them, and a word copy beats encoding it again.
       messageBytes = this.#lastMessageBytes;
       if (messageAt + messageBytes + extraBytes > buf.length) return false;
-      const from = this.#lastMessageAt;
-      let k = 0;
-      for (const words = messageBytes - 3; k < words; k += 4)
-        view.setInt32(messageAt + k, view.getInt32(from + k, true), true);
-      const bytes = this.#bytes;
-      for (; k < messageBytes; k++) bytes[messageAt + k] = bytes[from + k]!;
+      this.#copyWords(view, this.#bytes, this.#lastMessageAt, messageBytes, messageAt);
     } else if (typeof message === "string") {
       const length = message.length;
       const room = buf.length - messageAt - extraBytes;
@@ -369,11 +364,20 @@ export class BatchBuilder {
       this.#valuesView = from;
       this.#valuesSource = values;
     }
+    return this.#copyWords(from, values, 0, length, at);
+  }
+
+  /**
+   * Copies `length` bytes from `start` in a source (its DataView and bytes) to `at` in the batch,
+   * four at a time; returns the end. The source may be the batch itself, at an earlier record.
+   */
+  #copyWords(fromView: DataView, fromBytes: Uint8Array, start: number, length: number, at: number): number {
     const to = this.#view;
     let k = 0;
-    for (const words = length - 3; k < words; k += 4) to.setInt32(at + k, from.getInt32(k, true), true);
+    for (const words = length - 3; k < words; k += 4)
+      to.setInt32(at + k, fromView.getInt32(start + k, true), true);
     const bytes = this.#bytes;
-    for (; k < length; k++) bytes[at + k] = values[k]!;
+    for (; k < length; k++) bytes[at + k] = fromBytes[start + k]!;
     return at + length;
   }
 
