@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { localDate } from "../../src/handlers/rotation/naming.js";
 import { parseInterval, parseSize } from "../../src/handlers/rotation/options.js";
 import { kRotationClock, nextLocalMidnight } from "../../src/handlers/rotation/rotator.js";
-import { FileLogHandler, InvalidConfigError, LogLevel, type LogRecord } from "../../src/index.js";
+import { FileLogHandler, InvalidConfigError, type LogRecord } from "../../src/index.js";
 import { exited, forkFixture, nextMessage, stderrOf, tempDir, waitFor } from "../helpers/processes.js";
 import {
   assertGzipAccepts,
