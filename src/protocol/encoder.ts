@@ -370,6 +370,9 @@ export class BatchBuilder {
   /**
    * Copies `length` bytes from `start` in a source (its DataView and bytes) to `at` in the batch,
    * four at a time; returns the end. The source may be the batch itself, at an earlier record.
+   * The master's copyBytes (src/format/sink.ts) is the same loop over its own {bytes, words}
+   * pairs: each copy sees one argument shape in its process, and the worker bundle does not load
+   * the formatters' module for ten lines.
    */
   #copyWords(fromView: DataView, fromBytes: Uint8Array, start: number, length: number, at: number): number {
     const to = this.#view;
