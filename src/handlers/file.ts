@@ -6,7 +6,7 @@ import { ByteSink } from "../format/sink.js";
 import type { RecordBatch } from "../protocol/record-batch.js";
 import type { LogRecord } from "../record.js";
 import { BaseLogHandler, type BaseLogHandlerOptions, kWriteBatches } from "./base.js";
-import { Backoff } from "./kit/backoff.js";
+import { countLines, type Unwritten, WriteRetry } from "./file-retry.js";
 import { type RotateOptions, rotationPlan } from "./rotation/options.js";
 import { type Clock, kRotationClock, Rotator } from "./rotation/rotator.js";
 
@@ -57,33 +57,12 @@ export interface FileLogHandlerOptions extends BaseLogHandlerOptions {
 /** A sink grows to this before it is written, so a burst becomes a few large writes. */
 const INITIAL_SINK_BYTES = 256 * 1024;
 const MAX_RETAINED_SINK_BYTES = 8 * 1024 * 1024;
-/**
- * A write the file refused is tried again after 10 ms, doubling per failure up to 1 s: short at
- * first because many refusals are brief (a big temporary file deleted a moment later), never a hot
- * loop however long the disk stays full, and a disk that has room again is written to within about
- * a second. No jitter: one process retries one file, there is no crowd to spread out, and the
- * schedule stays the one documented below.
- */
-const RETRY = { minMs: 10, maxMs: 1000, jitter: "none" } as const;
-
-/** What a refused write still owes the file: `bytes` from `from` on (the part before is on it). */
-interface Unwritten {
-  bytes: Buffer;
-  from: number;
-}
-
 function writeAsync(fd: number, buf: Buffer, offset: number): Promise<number> {
   return new Promise((done, fail) => {
     write(fd, buf, offset, buf.length - offset, null, (error, written) =>
       error ? fail(error) : done(written),
     );
   });
-}
-
-function countLines(bytes: Uint8Array): number {
-  let lines = 0;
-  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
-  return lines;
 }
 
 /**
@@ -126,11 +105,12 @@ export class FileLogHandler extends BaseLogHandler {
   /** Bytes at the start of the sink already on the file: a write that stopped part-way resumes here. */
   #written = 0;
   #writing: Promise<void> = Promise.resolve();
-  /** Pending while a refused write is being retried; settles once the file has all of it. */
-  #retrying: Promise<void> | undefined;
-  /** Ends the current wait between retries at once (close() makes its last attempt without it). */
-  #wake: (() => void) | undefined;
-  readonly #backoff = new Backoff(RETRY);
+  readonly #retry = new WriteRetry({
+    isOpen: () => this.state === "open",
+    reportError: (error) => this.reportError(error),
+    warn: (message) => this.warn(message),
+    giveUp: (error, unwritten) => this.#giveUp(error, unwritten),
+  });
   readonly #rotation: Rotator | undefined;
   /**
    * Where a rotation renamed the file before it failed to create the next one (EMFILE, ENOSPC):
@@ -208,13 +188,14 @@ export class FileLogHandler extends BaseLogHandler {
     const sink = this.#sink;
     if (this.#sync) {
       // A push while a refused write is retried (the master waits instead) joins that write.
-      if (this.#retrying !== undefined) return this.#retrying;
+      const retrying = this.#retry.current;
+      if (retrying !== undefined) return retrying;
       if (sink.length === 0) return;
       if (this.#fd === undefined) throw new ClosedError(this.label);
       if (this.#rotation?.before(sink.length)) this.#rotate();
       const error = this.#writeSink();
       if (error === undefined) return;
-      return this.#retry(
+      return this.#retry.start(
         error,
         () => this.#writeSink(),
         () => ({ bytes: this.#sink.view(), from: this.#written }),
@@ -267,7 +248,7 @@ export class FileLogHandler extends BaseLogHandler {
       }
     };
     const error = await attempt();
-    if (error !== undefined) await this.#retry(error, attempt, () => ({ bytes, from }));
+    if (error !== undefined) await this.#retry.start(error, attempt, () => ({ bytes, from }));
     this.#rotation?.wrote(bytes.length);
   }
 
@@ -284,7 +265,7 @@ export class FileLogHandler extends BaseLogHandler {
       });
       return;
     }
-    if (this.#retrying === undefined && this.#rotation?.due) this.#rotate();
+    if (this.#retry.current === undefined && this.#rotation?.due) this.#rotate();
   }
 
   /**
@@ -334,55 +315,6 @@ export class FileLogHandler extends BaseLogHandler {
     return this.#rotation?.compressed() ?? Promise.resolve();
   }
 
-  /**
-   * Repeats `attempt` with backoff until it returns undefined (the file has every byte). Rejects
-   * only once the handler is closed, with what was never written.
-   */
-  #retry(error: unknown, attempt: () => unknown, unwritten: () => Unwritten): Promise<void> {
-    const retrying = this.#retryLoop(error, attempt, unwritten).finally(() => {
-      this.#retrying = undefined;
-    });
-    this.#retrying = retrying;
-    return retrying;
-  }
-
-  async #retryLoop(error: unknown, attempt: () => unknown, unwritten: () => Unwritten): Promise<void> {
-    const since = Date.now();
-    for (let failures = 1; ; failures++) {
-      // The 1st, 2nd, 4th, 8th... failure: an hour-long outage is a dozen reports, not thousands.
-      if ((failures & (failures - 1)) === 0)
-        this.reportError(this.#refused(error, failures, since, unwritten()));
-      if (this.state !== "open") throw this.#giveUp(error, unwritten());
-      await this.#pause(this.#backoff.delay(failures));
-      error = await attempt();
-      if (error === undefined) {
-        this.warn(`writes work again after ${Date.now() - since} ms and ${failures} refused attempts`);
-        return;
-      }
-    }
-  }
-
-  #pause(ms: number): Promise<void> {
-    return new Promise((resume) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resume();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wake = wake;
-    });
-  }
-
-  #refused(error: unknown, failures: number, since: number, unwritten: Unwritten): Error {
-    const rest = unwritten.bytes.subarray(unwritten.from);
-    return new Error(
-      `write refused (attempt ${failures}, ${Date.now() - since} ms since the first): ` +
-        `${rest.length} bytes (${countLines(rest)} lines) wait, retrying with backoff up to ${RETRY.maxMs} ms`,
-      { cause: error },
-    );
-  }
-
   /** Closed while the file still refused: the rest is lost, and the report says exactly how much. */
   #giveUp(error: unknown, unwritten: Unwritten): Error {
     const { bytes, from } = unwritten;
@@ -425,12 +357,12 @@ export class FileLogHandler extends BaseLogHandler {
 
   protected override onClosing(): void {
     // A write the file is refusing gets one last attempt now, then is given up (and reported).
-    this.#wake?.();
+    this.#retry.wake();
   }
 
   /** Waits for the write in flight (a refused one has made its last attempt), then closes the fd. */
   protected override async onClose(): Promise<void> {
-    await this.#retrying?.catch(() => {});
+    await this.#retry.current?.catch(() => {});
     await this.#writing;
     // The last rotated files are gzipped before close() resolves (bounded by closeTimeoutMs).
     await this.#rotation?.close(this.closeSignal);
