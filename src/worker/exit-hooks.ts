@@ -1,6 +1,10 @@
-import { constants as osConstants } from "node:os";
+import type * as Os from "node:os";
+import { lazyBuiltin } from "../handlers/kit/lazy-require.js";
 import { EndKind } from "../protocol/constants.js";
 import type { WorkerEnd } from "../protocol/encoder.js";
+
+/** node:os for a signal's number, loaded when a signal arrives (see config.ts). */
+const os = lazyBuiltin<typeof Os>("node:os");
 
 /** What a logger does when its process (or thread) ends without `shutdown()`. */
 export interface ExitParticipant {
@@ -46,7 +50,7 @@ function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) === 1) {
     // Ours is the only handler: the application expects the default, which is to die by the
     // signal. Re-raising it after removing ourselves gives exactly that (exit status included).
-    endAll({ kind: EndKind.SIGNAL, detail: osConstants.signals[signal] ?? 0, text: signal });
+    endAll({ kind: EndKind.SIGNAL, detail: os().constants.signals[signal] ?? 0, text: signal });
     process.removeListener(signal, onSignal);
     process.kill(process.pid, signal);
     return;
